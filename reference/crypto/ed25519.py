@@ -100,11 +100,17 @@ def _decode_checked(data: bytes, non_canonical: Rejection, off_curve: Rejection,
     return small if has_small_order(point) else None
 
 
-def rejection_reason(public_key: bytes, message: bytes, signature: bytes) -> Rejection | None:
+def rejection_reason(public_key: bytes, message: bytes, signature: bytes, *,
+                     pure_python: bool = False) -> Rejection | None:
     """The first rule of spec/crypto.md §C.3 that the triple breaks, or None if valid.
 
     Wrong lengths are reasons, not errors: signatures arrive from the
     network.  Only a non-bytes argument (a caller bug) raises CryptoInputError.
+
+    ``pure_python=True`` evaluates the final equation in plain Python instead
+    of libsodium, giving a verdict that does not involve libsodium at all;
+    the tests require both modes to agree with each other and with raw
+    libsodium on every vector and on generated edge cases.
     """
     public_key = _require_bytes("Ed25519 public key", public_key)
     message = _require_bytes("Ed25519 message", message)
@@ -128,7 +134,8 @@ def rejection_reason(public_key: bytes, message: bytes, signature: bytes) -> Rej
         return reason
     # §C.3.5 the cofactorless equation.  Every libsodium-specific rule has
     # already passed above, so libsodium's verdict here is the equation alone.
-    if not _libsodium_equation(public_key, message, signature):
+    equation = equation_holds_pure_python if pure_python else _libsodium_equation
+    if not equation(public_key, message, signature):
         return Rejection.EQUATION
     return None
 
