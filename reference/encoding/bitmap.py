@@ -93,6 +93,9 @@ class SignerBitmap(Kind):
     def check(self, value: Any) -> str | None:
         return None if isinstance(value, SignerSet) else f"expected a SignerSet, got {type(value).__name__}"
 
+    def size_range(self) -> tuple[int, int]:
+        return 2, 2 + bitmap_size(MAX_VALIDATORS)
+
     def write(self, w: Writer, value: SignerSet) -> None:
         U16.write(w, value.validator_count)
         w.put(bitmap_bytes(value))

@@ -9,6 +9,7 @@ test re-renders every example in the spec and compares.
 from __future__ import annotations
 
 import json
+import re
 
 from altledger.reference.encoding.codec import Span
 from altledger.reference.encoding.jsonform import value_to_json
@@ -51,10 +52,16 @@ def hex_from_annotated(text: str) -> bytes:
     return bytes.fromhex(digits)
 
 
+def json_text(data: object) -> str:
+    """Indented JSON, with short arrays of numbers kept on one line."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return re.sub(r"\[\s*(\d+(?:,\s*\d+)*)\s*\]", lambda m: "[" + re.sub(r",\s*", ", ", m.group(1)) + "]", text)
+
+
 def render_example(value: Value) -> str:
     """The markdown of one worked example: marker, JSON field values, annotated hex."""
     data = value.encode()
-    values = json.dumps(value_to_json(value), indent=2)
+    values = json_text(value_to_json(value))
     return (f"<!-- worked-example: {type(value).__name__} -->\n"
             f"```json\n{values}\n```\n\n"
-            f"```hexdump\n{annotated_hex(data)}\n```\n")
+            f"```text\n{annotated_hex(data)}\n```\n")

@@ -44,6 +44,14 @@ class Kind:
     def from_json(self, data: Any) -> Any:
         return data
 
+    def size_range(self) -> tuple[int, int]:
+        """Fewest and most bytes an encoding of this kind can take (§E.1.11)."""
+        raise NotImplementedError
+
+    def fixed_size(self) -> int | None:
+        low, high = self.size_range()
+        return low if low == high else None
+
 
 # -- integers (§E.1.1, §E.1.2) --------------------------------------------------
 
@@ -65,6 +73,9 @@ class UInt(Kind):
         if not 0 <= value < 1 << self.bits:
             return f"{value} does not fit in {self.spec_name}"
         return None
+
+    def size_range(self) -> tuple[int, int]:
+        return self.size, self.size
 
     def write(self, w: Writer, value: int) -> None:
         w.put(int(value).to_bytes(self.size, "big"))
@@ -102,8 +113,11 @@ class EnumU8(Kind):
 
     def check(self, value: Any) -> str | None:
         if not isinstance(value, self.enum):
-            return f"{value!r} is not a {self.enum.__name__} ({self.members()})"
+            return f"{value!r} is not a value of {self.enum.__name__} ({self.members()})"
         return None
+
+    def size_range(self) -> tuple[int, int]:
+        return 1, 1
 
     def members(self) -> str:
         return ", ".join(f"{m.value} = {m.name}" for m in self.enum)
@@ -115,7 +129,7 @@ class EnumU8(Kind):
         start = r.pos
         raw = U8.read(r)
         if raw not in self.enum._value2member_map_:
-            r.fail(f"0x{raw:02x} is not a {self.enum.__name__} ({self.members()})", start)
+            r.fail(f"0x{raw:02x} is not a value of {self.enum.__name__} ({self.members()})", start)
         return self.enum(raw)
 
     def to_json(self, value: IntEnum) -> str:
@@ -142,6 +156,9 @@ class FixedBytes(Kind):
         if len(value) != self.size:
             return f"{self.spec_name} is {self.size} bytes, got {len(value)}"
         return None
+
+    def size_range(self) -> tuple[int, int]:
+        return self.size, self.size
 
     def write(self, w: Writer, value: bytes) -> None:
         w.put(value)
@@ -180,6 +197,9 @@ class VarBytes(Kind):
             return f"{len(value)} bytes exceeds the maximum of {self.max_len}"
         return None
 
+    def size_range(self) -> tuple[int, int]:
+        return self.length.size, self.length.size + self.max_len
+
     def write(self, w: Writer, value: bytes) -> None:
         self.length.write(w, len(value))
         w.put(value)
@@ -216,6 +236,9 @@ class OptionOf(Kind):
 
     def check(self, value: Any) -> str | None:
         return None if value is None else self.inner.check(value)
+
+    def size_range(self) -> tuple[int, int]:
+        return 1, 1 + self.inner.size_range()[1]
 
     def write(self, w: Writer, value: Any) -> None:
         if value is None:
@@ -272,6 +295,10 @@ class ListOf(Kind):
             if reason:
                 return f"item {index}: {reason}"
         return None
+
+    def size_range(self) -> tuple[int, int]:
+        low, high = self.item.size_range()
+        return self.count.size + self.min_count * low, self.count.size + self.max_count * high
 
     def write(self, w: Writer, value: tuple) -> None:
         self.count.write(w, len(value))

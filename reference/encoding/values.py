@@ -18,7 +18,7 @@ constructor checks), and a shared loop makes that symmetry hard to break.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Iterator, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from altledger.reference.encoding.codec import InvalidValueError, Reader, Span, Writer, as_input_bytes
 from altledger.reference.encoding.primitives import U8, Kind
@@ -131,11 +131,11 @@ class Value:
         except InvalidValueError as error:
             r.reject_value(error)
 
-    # -- identity ---------------------------------------------------------------
-
-    def fields_items(self) -> Iterator[tuple[str, Any]]:
-        for field in self.wire_fields():
-            yield field.name, getattr(self, field.name)
+    @classmethod
+    def size_range(cls) -> tuple[int, int]:
+        """Fewest and most bytes of an encoding of this type, tag included (§E.1.11)."""
+        ranges = [kind_of(field).size_range() for field in cls.wire_fields()]
+        return 1 + sum(low for low, _ in ranges), 1 + sum(high for _, high in ranges)
 
 
 def type_label(tag: int) -> str:
@@ -151,7 +151,7 @@ def read_tag(r: Reader, expected: type[Value] | None) -> type[Value]:
         tag = U8.read(r, "tag")
         cls = VALUE_TYPES.get(tag)
         if cls is None:
-            r.fail(f"unknown type tag {type_label(tag)}", start)
+            r.fail(f"unknown type tag 0x{tag:02x}", start)
         if expected is not None and cls is not expected:
             r.fail(f"expected tag {type_label(expected.TAG)}, got {type_label(tag)}", start)
         return cls
@@ -190,6 +190,9 @@ class Nested(Kind):
         if type(value) is not self.cls:
             return f"expected a {self.cls.__name__}, got {type(value).__name__}"
         return None
+
+    def size_range(self) -> tuple[int, int]:
+        return self.cls.size_range()
 
     def write(self, w: Writer, value: Value) -> None:
         value.write(w)
