@@ -1,0 +1,262 @@
+"""Seeded random gossip (spec/abft.md §10.1) producing a signed DAG and a gossip log.
+
+The run
+-------
+Every member first creates a parentless event.  Then, repeatedly, a random
+member ``a`` syncs to a random other member ``b``: ``b`` learns every event
+``a`` knows and ``b`` does not, parents first; then ``b`` creates an event
+whose self-parent is ``b``'s latest event and whose other-parent is ``a``'s
+latest event.  A *forking* member (the first ``forkers`` members: ``m0``,
+``m1``, …), when it is ``b``, sometimes creates two events on the same
+self-parent instead: it keeps building on the first and shows the second
+(with its ancestors) to one random other member.  Forkers also lie about
+timestamps (their clock reading plus noise); honest timestamps are readings
+of one simulated clock that only moves forward, so each honest member's
+timestamps increase.  The run stops when the DAG holds ``events`` events.
+
+Everything is a function of the parameters and the seed: member keys are
+Ed25519 key pairs whose 32-byte seeds are derived from the run seed
+(:func:`member_key_seed`), and events carry real signatures.
+
+The gossip log
+--------------
+:class:`GossipLog` records what every member knew and when, so that a run
+can be projected into a trace (spec/abft.md §10.2).  ``operations`` is a
+list, in execution order, of
+
+* :class:`Create` ``(step, member, event, self_parent, other_parent, fork_of)``:
+  ``member`` created ``event`` (labels; parents ``None`` for a parentless
+  event).  ``fork_of`` is the label of the sibling when this is the second
+  event of a fork.  A member knows the events it creates.
+* :class:`Learn` ``(step, member, event, sender)``: ``member`` received
+  ``event`` from ``sender`` (a sync, or a forker showing a fork side).
+
+``step`` numbers the sync rounds (0 = the parentless events).  Every member
+learns an event at most once and only after its parents, so each member's
+*view* (the events it knows, in the order it learnt them) is always closed
+under parents: :meth:`GossipLog.views` replays the operations, and
+:meth:`Simulation.view_dag` turns a view into a :class:`Dag` on which
+consensus can be run (what that member would compute).  ``to_json()`` gives
+the log as ``{"format": "altledger-abft-gossip/1", "members": [...],
+"forkers": [...], "operations": [{"step", "op": "create"|"learn", ...}]}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from altledger.reference.abft.dag import Dag, Member
+from altledger.reference.abft.hashgraph import ancestors
+from altledger.reference.crypto import ed25519_keypair, ed25519_sign
+from altledger.reference.encoding import Event, Transaction
+from altledger.reference.hashing import blake2b_256
+
+LOG_FORMAT = "altledger-abft-gossip/1"
+DEFAULT_COIN_PERIOD = 10
+FORK_PROBABILITY = 0.3     # chance that a forker, when it creates, creates a fork
+CLOCK_STEP = (1, 10)       # the simulated clock advances by a random amount in this range per sync
+FORKER_CLOCK_NOISE = 25    # forkers report clock + uniform(-noise, +noise), floored at 0
+
+
+@dataclass(frozen=True)
+class Create:
+    step: int
+    member: str
+    event: str
+    self_parent: str | None
+    other_parent: str | None
+    fork_of: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "op": "create", "member": self.member, "event": self.event,
+                "self_parent": self.self_parent, "other_parent": self.other_parent, "fork_of": self.fork_of}
+
+
+@dataclass(frozen=True)
+class Learn:
+    step: int
+    member: str
+    event: str
+    sender: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "op": "learn", "member": self.member, "event": self.event, "from": self.sender}
+
+
+@dataclass
+class GossipLog:
+    members: list[str]
+    forkers: list[str]
+    operations: list[Create | Learn] = field(default_factory=list)
+
+    def views(self, upto: int | None = None) -> dict[str, list[str]]:
+        """Each member's known events (labels, in the order learnt) after the first ``upto`` operations."""
+        views: dict[str, list[str]] = {m: [] for m in self.members}
+        for op in self.operations[:upto]:
+            views[op.member].append(op.event)
+        return views
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": LOG_FORMAT, "members": list(self.members), "forkers": list(self.forkers),
+                "operations": [op.to_json() for op in self.operations]}
+
+
+@dataclass
+class Simulation:
+    """The result of :func:`simulate`: the whole DAG, the gossip log and what the run was asked for."""
+
+    dag: Dag
+    log: GossipLog
+    forkers: list[str]
+    key_seeds: dict[str, bytes] = field(repr=False)
+    warnings: list[str]
+    forks: int  # number of forks created (pairs of events on one self-parent)
+
+    def view_dag(self, member: str, upto: int | None = None) -> Dag:
+        """The DAG ``member`` knew after the first ``upto`` log operations (parents first)."""
+        view = Dag(self.dag.members, self.dag.coin_period, self.dag.source)
+        for label in self.log.views(upto)[member]:
+            view.add(self.dag.event(self.dag.by_label[label]), label, check_signature=False)
+        return view
+
+
+def member_key_seed(seed: int, index: int) -> bytes:
+    """The Ed25519 seed of member ``index`` in run ``seed``: a hash, so keys are reproducible."""
+    return blake2b_256(b"altledger abft simulator member key" + seed.to_bytes(8, "big") + index.to_bytes(4, "big"))
+
+
+def parse_stakes(text: str | None, members: int, seed: int) -> list[int]:
+    """``None``/``equal`` -> all 1; ``1,1,2,5`` -> those (one per member); ``uniform:LO-HI`` -> seeded draws."""
+    if text is None or text == "equal":
+        return [1] * members
+    if text.startswith("uniform:"):
+        low, _, high = text[len("uniform:"):].partition("-")
+        if not (low.isdigit() and high.isdigit()) or not 1 <= int(low) <= int(high):
+            raise ValueError(f"stake distribution {text!r}: expected uniform:LO-HI with 1 <= LO <= HI")
+        rng = random.Random(f"stakes/{seed}")
+        return [rng.randint(int(low), int(high)) for _ in range(members)]
+    parts = text.split(",")
+    if not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
+        raise ValueError(f"stakes {text!r}: expected positive integers separated by commas, 'equal' or uniform:LO-HI")
+    if len(parts) != members:
+        raise ValueError(f"stakes {text!r}: {len(parts)} stakes given for {members} members")
+    return [int(p) for p in parts]
+
+
+def forker_warning(stakes: Sequence[int], forkers: int) -> str | None:
+    """A warning when the forking members hold at least a third of the stake (§1.2, §11)."""
+    forking, total = sum(stakes[:forkers]), sum(stakes)
+    if forkers and 3 * forking >= total:
+        return (f"forking members hold stake {forking} of {total} (>= S/3): the guarantees of "
+                "spec/abft.md §11 do not hold for this run")
+    return None
+
+
+def simulate(members: int, events: int, seed: int, stakes: Sequence[int] | None = None, forkers: int = 0,
+             coin_period: int = DEFAULT_COIN_PERIOD, transactions: int = 0,
+             fork_probability: float = FORK_PROBABILITY) -> Simulation:
+    """Run seeded gossip until the DAG holds ``events`` events (see the module docstring)."""
+    stakes = list(stakes) if stakes is not None else [1] * members
+    if members < 2:
+        raise ValueError("gossip needs at least 2 members")
+    if len(stakes) != members:
+        raise ValueError(f"{len(stakes)} stakes given for {members} members")
+    if events < members:
+        raise ValueError(f"events ({events}) must be at least members ({members}): each member starts with one")
+    if not 0 <= forkers <= members:
+        raise ValueError(f"forkers ({forkers}) must be between 0 and members ({members})")
+    if not 0 <= seed < 2 ** 64:
+        raise ValueError("seed must be in 0 … 2**64 - 1")
+    run = _Run(members, stakes, seed, forkers, coin_period, transactions)
+    warning = forker_warning(stakes, forkers)
+    run.start()
+    while len(run.dag) < events:
+        run.sync_and_create(fork_allowed=len(run.dag) + 2 <= events, fork_probability=fork_probability)
+    return Simulation(run.dag, run.log, run.names[:forkers], dict(zip(run.names, run.seeds)),
+                      [warning] if warning else [], run.forks)
+
+
+class _Run:
+    """The mutable state of one simulation."""
+
+    def __init__(self, members: int, stakes: list[int], seed: int, forkers: int, coin_period: int,
+                 transactions: int) -> None:
+        self.rng = random.Random(seed)
+        self.names = [f"m{i}" for i in range(members)]
+        self.seeds = [member_key_seed(seed, i) for i in range(members)]
+        keys = [ed25519_keypair(s).public_key for s in self.seeds]
+        self.dag = Dag([Member(n, k, s) for n, k, s in zip(self.names, keys, stakes)], coin_period, "simulation")
+        self.log = GossipLog(list(self.names), self.names[:forkers])
+        self.forking = set(range(forkers))
+        self.transactions = transactions
+        self.known: list[set[bytes]] = [set() for _ in range(members)]
+        self.latest: list[bytes | None] = [None] * members
+        self.created = [0] * members
+        self.clock = 0
+        self.step = 0
+        self.forks = 0
+
+    def timestamp(self, member: int) -> int:
+        if member in self.forking:
+            return max(0, self.clock + self.rng.randint(-FORKER_CLOCK_NOISE, FORKER_CLOCK_NOISE))
+        return self.clock
+
+    def random_transactions(self) -> tuple[Transaction, ...]:
+        count = self.rng.randint(0, self.transactions) if self.transactions else 0
+        txs = []
+        for _ in range(count):
+            source = self.rng.randbytes(32)
+            target = self.rng.randbytes(32)
+            if target == source:  # astronomically unlikely; keep the value valid anyway
+                target = bytes(b ^ 0xFF for b in source)
+            txs.append(Transaction(source, target, self.rng.randint(1, 10 ** 6), self.rng.randint(1, 10 ** 6), b""))
+        return tuple(txs)
+
+    def create(self, member: int, self_parent: bytes | None, other_parent: bytes | None, timestamp: int,
+               fork_of: bytes | None = None) -> bytes:
+        unsigned = Event(creator=self.dag.members[member].public_key, self_parent=self_parent,
+                         other_parent=other_parent, timestamp=timestamp, shard=0,
+                         transactions=self.random_transactions(), signature=bytes(64))
+        event = dataclasses.replace(unsigned, signature=ed25519_sign(self.seeds[member], unsigned.signing_bytes()))
+        self.created[member] += 1
+        label = f"{self.names[member]}.{self.created[member]}"
+        event_hash = self.dag.add(event, label, check_signature=False)  # signed just above
+        self.known[member].add(event_hash)
+        self.log.operations.append(Create(
+            self.step, self.names[member], label, self.label(self_parent), self.label(other_parent),
+            self.label(fork_of)))
+        return event_hash
+
+    def label(self, event_hash: bytes | None) -> str | None:
+        return None if event_hash is None else self.dag.label(event_hash)
+
+    def learn(self, member: int, sender: int, wanted: set[bytes]) -> None:
+        """``member`` learns the events of ``wanted`` it does not know, parents first."""
+        for event_hash in sorted(wanted - self.known[member], key=self.dag.position.__getitem__):
+            self.known[member].add(event_hash)
+            self.log.operations.append(Learn(self.step, self.names[member], self.dag.label(event_hash),
+                                             self.names[sender]))
+
+    def start(self) -> None:
+        for member in range(len(self.names)):
+            self.latest[member] = self.create(member, None, None, self.timestamp(member))
+
+    def sync_and_create(self, fork_allowed: bool, fork_probability: float) -> None:
+        self.step += 1
+        a, b = self.rng.sample(range(len(self.names)), 2)
+        self.learn(b, a, self.known[a])                                  # a syncs to b
+        self.clock += self.rng.randint(*CLOCK_STEP)
+        self_parent, other_parent = self.latest[b], self.latest[a]
+        first = self.create(b, self_parent, other_parent, self.timestamp(b))
+        if b in self.forking and fork_allowed and self.rng.random() < fork_probability:
+            # The second side of a fork: same parents, another timestamp, shown to one other member.
+            second_time = self.dag.event(first).timestamp + self.rng.randint(1, 5)
+            second = self.create(b, self_parent, other_parent, second_time, fork_of=first)
+            witness = self.rng.choice([m for m in range(len(self.names)) if m != b])
+            below = ancestors(self.dag, second)
+            self.learn(witness, b, {x for x in self.known[b] if below >> self.dag.position[x] & 1})
+            self.forks += 1
+        self.latest[b] = first
