@@ -90,6 +90,11 @@ def sign(seed: bytes, message: bytes) -> bytes:
     return SigningKey(seed).sign(message).signature
 
 
+def is_reduced_scalar(s_bytes: bytes) -> bool:
+    """§C.3.2: S, read little-endian, is below L (otherwise S and S + L both verify)."""
+    return int.from_bytes(s_bytes, "little") < L
+
+
 def _decode_checked(data: bytes, non_canonical: Rejection, off_curve: Rejection,
                     small: Rejection) -> Rejection | None:
     """Apply §C.3.3 (canonical encoding of a curve point) and §C.3.4 (not small order)."""
@@ -121,8 +126,7 @@ def rejection_reason(public_key: bytes, message: bytes, signature: bytes, *,
     if len(signature) != SIGNATURE_SIZE:
         return Rejection.SIGNATURE_LENGTH
     r_bytes, s_bytes = signature[:32], signature[32:]
-    # §C.3.2 S is a reduced scalar.
-    if int.from_bytes(s_bytes, "little") >= L:
+    if not is_reduced_scalar(s_bytes):
         return Rejection.S_NOT_REDUCED
     # §C.3.3 / §C.3.4 for A, then for R.
     reason = _decode_checked(public_key, Rejection.A_NON_CANONICAL, Rejection.A_NOT_ON_CURVE,
