@@ -20,7 +20,7 @@ Operations are plain tuples, so they can be stored and replayed::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from altledger.reference.encoding import CrossAgentTx
 from altledger.reference.twopc.effects import StepResult
@@ -195,8 +195,11 @@ class Cluster:
         return coordinator_of(self.transactions[txid], self.shard_count)
 
 
-def run_round_schedule(cluster: Cluster, txs: Iterable[CrossAgentTx]) -> list[Applied]:
+def run_round_schedule(cluster: Cluster, txs: Iterable[CrossAgentTx],
+                       observe: Callable[[Applied], None] | None = None) -> list[Applied]:
     """Apply the round schedule of §13.3 to ``cluster`` and return what each operation did.
+
+    ``observe``, if given, is called after each operation (before the next).
 
     Round 1: each coordinator, shards in ascending order, takes the
     submissions addressed to it (submissions are the round-0 messages) in the
@@ -209,9 +212,14 @@ def run_round_schedule(cluster: Cluster, txs: Iterable[CrossAgentTx]) -> list[Ap
     applied: list[Applied] = []
     pending = sorted(txs, key=lambda tx: coordinator_of(tx, cluster.shard_count))  # stable: keeps given order
     sent_last_round: list[tuple[int, Envelope]] = []
+    def note(result: Applied) -> None:
+        applied.append(result)
+        if observe is not None:
+            observe(result)
+
     for tx in pending:
         result = cluster.submit(tx)
-        applied.append(result)
+        note(result)
         sent_last_round.extend(result.added)
     while sent_last_round:
         order = sorted(sent_last_round, key=lambda item: (item[1].recipient, item[0]))
@@ -220,6 +228,6 @@ def run_round_schedule(cluster: Cluster, txs: Iterable[CrossAgentTx]) -> list[Ap
             if not cluster.shards[envelope.recipient].up:
                 continue
             result = cluster.deliver(number)
-            applied.append(result)
+            note(result)
             sent_last_round.extend(result.added)
     return applied

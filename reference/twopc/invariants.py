@@ -68,18 +68,16 @@ def decided_commit(cluster: Cluster, tx: CrossAgentTx) -> bool:
     return cluster.shards[coordinator_of(tx, cluster.shard_count)].log.has_commit_decision(txid_of(tx))
 
 
-def atomicity(cluster: Cluster, tx: CrossAgentTx) -> Violation | None:
+def atomicity(tx: CrossAgentTx, states: dict[int, RmState]) -> Violation | None:
     """§11.1: never one participant committed and another aborted."""
-    states = rm_states(cluster, tx)
     if RmState.COMMITTED in states.values() and RmState.ABORTED in states.values():
         return Violation("Atomicity", f"tx {short(txid_of(tx))}: participants in states "
                          + ", ".join(f"{s}={v.value}" for s, v in states.items()))
     return None
 
 
-def validity(cluster: Cluster, tx: CrossAgentTx) -> Violation | None:
+def validity(cluster: Cluster, tx: CrossAgentTx, states: dict[int, RmState]) -> Violation | None:
     """§11.2: if some participant committed, all are prepared or committed and ``decided(t) = commit``."""
-    states = rm_states(cluster, tx)
     if RmState.COMMITTED not in states.values():
         return None
     if not all(v in (RmState.PREPARED, RmState.COMMITTED) for v in states.values()):
@@ -91,16 +89,27 @@ def validity(cluster: Cluster, tx: CrossAgentTx) -> Violation | None:
     return None
 
 
-def locks_released(cluster: Cluster, tx: CrossAgentTx) -> Violation | None:
+def locks_released(cluster: Cluster, tx: CrossAgentTx, states: dict[int, RmState]) -> Violation | None:
     """§11.4: a participant that is committed or aborted holds no lock for ``t`` (by its ``lock`` function)."""
     txid = txid_of(tx)
-    for s, state in rm_states(cluster, tx).items():
+    for s, state in states.items():
         if state in (RmState.COMMITTED, RmState.ABORTED):
             for leg in legs_on(tx, s, cluster.shard_count):
                 if cluster.shards[s].lock(leg.agent) == txid:
                     return Violation("LocksReleased", f"tx {short(txid)} is {state.value} on shard {s} "
                                      f"but still locks agent {short(leg.agent)}")
     return None
+
+
+def tx_violations(cluster: Cluster, tx: CrossAgentTx) -> tuple[list[Violation], int]:
+    """Atomicity, Validity and LocksReleased for one transaction, and its pending amount (§11.3)."""
+    states = rm_states(cluster, tx)
+    found = [v for v in (atomicity(tx, states), validity(cluster, tx, states), locks_released(cluster, tx, states))
+             if v is not None]
+    pending = 0
+    if RmState.PREPARED in states.values() and decided_commit(cluster, tx):
+        pending = sum(signed_legs(tx, s, cluster.shard_count) for s, v in states.items() if v is RmState.PREPARED)
+    return found, pending
 
 
 def signed_legs(tx: CrossAgentTx, shard: int, shard_count: int) -> int:
@@ -111,10 +120,7 @@ def signed_legs(tx: CrossAgentTx, shard: int, shard_count: int) -> int:
 
 def pending_amount(cluster: Cluster, tx: CrossAgentTx) -> int:
     """§11.3's pending term for ``t``: the legs of participants still prepared after ``decided(t) = commit``."""
-    if not decided_commit(cluster, tx):
-        return 0
-    return sum(signed_legs(tx, s, cluster.shard_count)
-               for s, state in rm_states(cluster, tx).items() if state is RmState.PREPARED)
+    return tx_violations(cluster, tx)[1]
 
 
 # -- full checks -------------------------------------------------------------------------
@@ -210,11 +216,9 @@ def check_all(cluster: Cluster) -> list[Violation]:
         out.extend(check_shard_against_scan(shard, scan, cluster.genesis))
     pending = 0
     for tx in cluster.transactions.values():
-        for check in (atomicity, validity, locks_released):
-            violation = check(cluster, tx)
-            if violation:
-                out.append(violation)
-        pending += pending_amount(cluster, tx)
+        found, amount = tx_violations(cluster, tx)
+        out.extend(found)
+        pending += amount
     total = sum(sum(shard.balances.values()) for shard in cluster.shards)
     genesis = sum(cluster.genesis.values())
     if total + pending != genesis:
@@ -248,8 +252,8 @@ class InvariantChecker:
         self.pending_total = 0
         for shard in cluster.shards:
             self._absorb(shard, shard.log.records())
-        for tx in cluster.transactions.values():
-            self._update_pending(cluster, tx)
+        for txid, tx in cluster.transactions.items():
+            self._set_pending(txid, pending_amount(cluster, tx))
 
     def _absorb(self, shard: ShardState, records: Iterable[Record]) -> set[bytes]:
         """Update our lock table with records that just reached ``shard``'s log; return their txids."""
@@ -266,9 +270,7 @@ class InvariantChecker:
                     self.holders.get((shard.shard, leg.agent), set()).discard(txid)
         return txids
 
-    def _update_pending(self, cluster: Cluster, tx: CrossAgentTx) -> None:
-        txid = txid_of(tx)
-        amount = pending_amount(cluster, tx)
+    def _set_pending(self, txid: bytes, amount: int) -> None:
         self.pending_total += amount - self.pending.pop(txid, 0)
         if amount:
             self.pending[txid] = amount
@@ -284,11 +286,9 @@ class InvariantChecker:
                 self.shard_totals[applied.shard] = sum(after.balances.values())
             for txid in touched:
                 tx = cluster.transactions.get(txid) or _tx_from_logs(cluster, txid)
-                for check in (atomicity, validity, locks_released):
-                    violation = check(cluster, tx)
-                    if violation:
-                        out.append(violation)
-                self._update_pending(cluster, tx)
+                found, amount = tx_violations(cluster, tx)
+                out.extend(found)
+                self._set_pending(txid, amount)
                 for leg in legs_on(tx, after.shard, after.shard_count):
                     out.extend(self._check_lock(after, leg.agent))
         total = sum(self.shard_totals) + self.pending_total

@@ -13,10 +13,14 @@ re-scanning a whole log per step, the shared list carries two indices that
 are only ever appended to, exactly like the records:
 
 * ``positions_by_tx[txid]``: positions of the records about ``txid``;
+* ``state_by_tx[txid]``: ``rm_state_of`` all the records about ``txid``
+  (used only by a view that sees all of them, i.e. whose length exceeds the
+  last position of ``txid``);
 * ``prepared_by_agent[agent]``: positions of the ``PreparedRecord`` s with a
-  leg on ``agent``.
+  leg on ``agent``;
+* ``commit_positions``: positions of the ``CommitDecisionRecord`` s.
 
-A view filters both by its length, so the derived values are those of the
+A view filters them by its length, so the derived values are those of the
 definition applied to its records.  ``invariants.check_derived_state``
 re-derives everything by a full scan and compares (tests call it).
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from enum import Enum
-from typing import Iterator, Union
+from typing import Iterable, Iterator, Union
 
 from altledger.reference.encoding import (CommitDecisionRecord, CrossAgentTx, EndRecord, Outcome, OutcomeRecord,
                                           PreparedRecord)
@@ -50,21 +54,46 @@ def record_txid(record: Record) -> bytes:
     return record.txid
 
 
+def rm_state_of(records: Iterable[Record]) -> RmState:
+    """``rmState`` (§4.3) given the records about one transaction in a log:
+    committed if an ``OutcomeRecord(COMMIT)`` is present; else aborted if an
+    ``OutcomeRecord(ABORT)`` is; else prepared if a ``PreparedRecord`` is; else working."""
+    has_commit = has_abort = has_prepared = False
+    for record in records:
+        if isinstance(record, OutcomeRecord):
+            if record.outcome is Outcome.COMMIT:
+                has_commit = True
+            else:
+                has_abort = True
+        elif isinstance(record, PreparedRecord):
+            has_prepared = True
+    if has_commit:
+        return RmState.COMMITTED
+    if has_abort:
+        return RmState.ABORTED
+    if has_prepared:
+        return RmState.PREPARED
+    return RmState.WORKING
+
+
 class _SharedRecords:
     """The append-only storage shared by the views of one log (never exposed)."""
 
-    __slots__ = ("records", "positions_by_tx", "prepared_by_agent", "commit_positions")
+    __slots__ = ("records", "positions_by_tx", "state_by_tx", "prepared_by_agent", "commit_positions")
 
     def __init__(self) -> None:
         self.records: list[Record] = []
         self.positions_by_tx: dict[bytes, list[int]] = {}
+        self.state_by_tx: dict[bytes, RmState] = {}   # rm_state given *all* records of the tx here
         self.prepared_by_agent: dict[bytes, list[int]] = {}
         self.commit_positions: list[int] = []  # positions of CommitDecisionRecords
 
     def add(self, record: Record) -> None:
         position = len(self.records)
         self.records.append(record)
-        self.positions_by_tx.setdefault(record_txid(record), []).append(position)
+        txid = record_txid(record)
+        self.positions_by_tx.setdefault(txid, []).append(position)
+        self.state_by_tx[txid] = rm_state_of(self.records[i] for i in self.positions_by_tx[txid])
         if isinstance(record, PreparedRecord):
             for agent in record.tx.agents():
                 self.prepared_by_agent.setdefault(agent, []).append(position)
@@ -137,23 +166,14 @@ class Log:
             yield records[position]
 
     def rm_state(self, txid: bytes) -> RmState:
-        """``rmState[t][s]`` (§4.3): committed > aborted > prepared > working, by the records present."""
-        has_commit = has_abort = has_prepared = False
-        for record in self.records_about(txid):
-            if isinstance(record, OutcomeRecord):
-                if record.outcome is Outcome.COMMIT:
-                    has_commit = True
-                else:
-                    has_abort = True
-            elif isinstance(record, PreparedRecord):
-                has_prepared = True
-        if has_commit:
-            return RmState.COMMITTED
-        if has_abort:
-            return RmState.ABORTED
-        if has_prepared:
-            return RmState.PREPARED
-        return RmState.WORKING
+        """``rmState[t][s]`` (§4.3), from the records about ``txid`` that this view sees."""
+        shared = self._shared
+        positions = shared.positions_by_tx.get(txid)
+        if not positions:
+            return RmState.WORKING
+        if positions[-1] < self._length:     # this view sees every record about txid: use the cache
+            return shared.state_by_tx[txid]
+        return rm_state_of(self.records_about(txid))
 
     def prepared_tx(self, txid: bytes) -> CrossAgentTx | None:
         """The transaction held by this log's ``PreparedRecord(txid)``, if any."""

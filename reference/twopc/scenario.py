@@ -91,10 +91,16 @@ def scenario_to_json(scenario: Scenario) -> dict[str, Any]:
 
 
 def save_scenario(path: str | Path, scenario: Scenario) -> None:
+    """Write the scenario as JSON, one agent, transaction or operation per line."""
     data = scenario_to_json(scenario)
-    lines = [f"  {json.dumps(op)}" for op in data.pop("operations")]
-    head = json.dumps(data, indent=2)[:-2]  # leave the closing brace off
-    Path(path).write_text(head + ',\n  "operations": [\n' + ",\n".join(lines) + "\n  ]\n}\n")
+
+    def block(name: str) -> str:
+        items = ",\n".join(f"    {json.dumps(item)}" for item in data[name])
+        return f'  "{name}": [\n{items}\n  ]' if items else f'  "{name}": []'
+
+    head = f'  "format": {json.dumps(data["format"])},\n  "shard_count": {data["shard_count"]},\n'
+    body = ",\n".join(block(name) for name in ("agents", "transactions", "operations"))
+    Path(path).write_text("{\n" + head + body + "\n}\n")
 
 
 def _fail(location: str, item: str, reason: str) -> InputFileError:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, fields
 from typing import Callable, Iterable
 
 from altledger.reference.encoding import CrossAgentTx, Leg, LegKind, VoteReason, VoteValue, agent_id, shard_of_agent
-from altledger.reference.twopc.cluster import Applied, Cluster, Operation
+from altledger.reference.twopc.cluster import Applied, Cluster, Operation, run_round_schedule
 from altledger.reference.twopc.invariants import InvariantChecker, Violation, check_all, check_quiescent, rm_states
 from altledger.reference.twopc.log import RmState
 from altledger.reference.twopc.scenario import Scenario
@@ -122,10 +122,16 @@ class Counts:
 
 @dataclass
 class Outcome:
+    """How a transaction ended: ``committed``, ``aborted`` or (only in unfinished replays) ``in progress``."""
+
     label: str
     txid: bytes
-    committed: bool
+    status: str
     reason: VoteReason | None     # the first NO vote cast for it, if any
+
+    @property
+    def committed(self) -> bool:
+        return self.status == "committed"
 
 
 @dataclass
@@ -150,8 +156,11 @@ class Run:
         self.first_no: dict[bytes, VoteReason] = {}
 
     def apply(self, op: Operation) -> Applied:
-        applied = self.cluster.apply(op)
-        self.operations.append(op)
+        return self.record(self.cluster.apply(op))
+
+    def record(self, applied: Applied) -> Applied:
+        """Note an operation already applied to the cluster (e.g. by ``run_round_schedule``)."""
+        self.operations.append(applied.op)
         if applied.result is not None:
             for vote in applied.result.votes:
                 if vote.vote is VoteValue.NO:
@@ -175,8 +184,13 @@ def split(rng: random.Random, total: int, parts: int) -> list[int]:
 
 
 def make_tx(rng: random.Random, workload: Workload, names: list[str], hot: list[str], cluster: Cluster,
-            serial: int) -> CrossAgentTx:
-    """One transaction; debits carry the payer's next nonce as the store shows it now, unless made wrong."""
+            serial: int, planned: Iterable[CrossAgentTx] = ()) -> CrossAgentTx:
+    """One transaction; debits carry the payer's next nonce as the store shows it now, unless made wrong.
+
+    ``planned`` are transactions created but not yet run: a payer they debit
+    gets the nonce after theirs, as if they commit.
+    """
+    later = {leg.agent: leg.nonce for tx in planned for leg in tx.legs if leg.kind is LegKind.DEBIT}
     count = rng.randint(2, min(workload.max_legs, len(names)))
     chosen: list[str] = []
     while len(chosen) < count:
@@ -193,7 +207,8 @@ def make_tx(rng: random.Random, workload: Workload, names: list[str], hot: list[
     for i, name in enumerate(chosen):
         agent = agent_id(name)
         if i < debits:
-            nonce = cluster.shards[shard_of_agent(agent, cluster.shard_count)].nonce(agent) + 1
+            nonce = max(cluster.shards[shard_of_agent(agent, cluster.shard_count)].nonce(agent),
+                        later.get(agent, 0)) + 1
             if rng.random() < workload.bad_nonce:
                 nonce = rng.choice([n for n in (nonce - 1, nonce + 1, nonce + 2) if n >= 1])
             legs.append(Leg(agent, LegKind.DEBIT, debit_amounts[i], nonce))
@@ -251,13 +266,15 @@ def main_phase_op(rng: random.Random, faults: Faults, cluster: Cluster,
         return ("timeout", rng.choice(participants_of(tx, cluster.shard_count)), txid_of(tx)), False
     if name == "flush":
         return ("flush", rng.randrange(cluster.shard_count)), False
-    deliverable = [n for n, e in cluster.network.items() if cluster.shards[e.recipient].up]
-    if not deliverable:
-        return None, False
+    deliverable = (n for n, e in cluster.network.items() if cluster.shards[e.recipient].up)
     if faults.reorder and rng.random() < faults.reorder:
-        number = rng.choice(deliverable)
-        return ("deliver", number), number != deliverable[0]
-    return ("deliver", deliverable[0]), False
+        numbers = list(deliverable)
+        if not numbers:
+            return None, False
+        number = rng.choice(numbers)
+        return ("deliver", number), number != numbers[0]
+    oldest = next(deliverable, None)
+    return (("deliver", oldest) if oldest is not None else None), False
 
 
 def drain(run: Run, txs: list[CrossAgentTx], max_ops: int) -> None:
@@ -336,7 +353,58 @@ def simulate(seed: int, workload: Workload, faults: Faults, check_invariants: bo
 
 
 def outcome_of(cluster: Cluster, label: str, tx: CrossAgentTx, first_no: dict[bytes, VoteReason]) -> Outcome:
-    """Committed if any participant committed (Atomicity makes that all of them, once drained)."""
+    """Committed if a participant committed (Atomicity then makes it all of them once the run is drained);
+    in progress while it still needs steps (a prepared participant or a busy coordinator); else aborted."""
     txid = txid_of(tx)
-    committed = RmState.COMMITTED in rm_states(cluster, tx).values()
-    return Outcome(label, txid, committed, None if committed else first_no.get(txid))
+    if RmState.COMMITTED in rm_states(cluster, tx).values():
+        return Outcome(label, txid, "committed", None)
+    status = "in progress" if unfinished(cluster, tx) else "aborted"
+    return Outcome(label, txid, status, first_no.get(txid))
+
+
+def simulate_rounds(seed: int, workload: Workload, batch: int = 0, check_invariants: bool = True,
+                    observers: Iterable[Observer] = (), max_violations: int = 20) -> SimulationResult:
+    """Run the workload with the round schedule of §13.3 (no faults), ``batch`` transactions at a time.
+
+    Each batch is created from the current store (a payer debited twice in
+    one batch gets consecutive nonces, as a client would choose them), then
+    runs to completion under the round schedule.  No timeouts are needed:
+    without faults every transaction ends.
+    """
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    genesis = make_agents(rng, workload)
+    names = list(genesis)
+    hot = rng.sample(names, min(workload.hot_agents, len(names)))
+    scenario = Scenario(workload.shards, genesis)
+    cluster = scenario.new_cluster()
+    checker = InvariantChecker(cluster) if check_invariants else None
+    violations: list[Violation] = []
+    counts = Counts()
+
+    def check(cluster: Cluster, applied: Applied) -> None:
+        counts.note(applied)
+        if checker is not None and len(violations) < max_violations:
+            for found in checker.observe(cluster, applied):
+                violations.append(Violation(found.invariant, f"after operation {counts.ops}: {found.detail}"))
+
+    run = Run(cluster, [check, *observers])
+    batch = batch or 4 * workload.shards
+    created: list[CrossAgentTx] = []
+    while len(created) < workload.txs:
+        txs = []
+        for _ in range(min(batch, workload.txs - len(created))):
+            tx = make_tx(rng, workload, names, hot, cluster, len(created) + 1, planned=txs)
+            created.append(tx)
+            txs.append(tx)
+            scenario.transactions[f"t{len(created)}"] = tx
+        run_round_schedule(cluster, txs, observe=run.record)
+    counts.main_phase_ops = counts.ops
+    scenario.operations = run.operations
+    if check_invariants:
+        violations.extend(check_all(cluster))
+    violations.extend(check_quiescent(cluster))
+    labels = {txid_of(tx): label for label, tx in scenario.transactions.items()}
+    outcomes = [outcome_of(cluster, label, tx, run.first_no) for label, tx in scenario.transactions.items()]
+    return SimulationResult(scenario, cluster, labels, outcomes, counts, violations, check_invariants,
+                            time.perf_counter() - started)
