@@ -126,7 +126,10 @@ def _transaction(data: Any, location: str, item: str) -> CrossAgentTx:
         except ValueError as error:     # DecodeError is a ValueError; so is bad hex
             reason = str(error) if isinstance(error, DecodeError) else f"not hex: {error}"
             raise _fail(location, item, reason) from None
-    value = value_from_json(data, location)
+    try:
+        value = value_from_json(data, location)
+    except InputFileError as error:     # nested values report no location: add ours
+        raise _fail(location, f"{item} ({error.item})" if error.item else item, error.reason) from None
     if not isinstance(value, CrossAgentTx):
         raise _fail(location, item, f"expected a CrossAgentTx, got {type(value).__name__}")
     return value

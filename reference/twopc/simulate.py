@@ -300,9 +300,19 @@ def drain(run: Run, txs: list[CrossAgentTx], max_ops: int) -> None:
             run.apply(("flush", shard.shard))
 
 
+class _StopRun(Exception):
+    """Raised by the checker to end a run at its first violation (``stop_on_violation``)."""
+
+
 def simulate(seed: int, workload: Workload, faults: Faults, check_invariants: bool = True,
-             observers: Iterable[Observer] = (), max_violations: int = 20) -> SimulationResult:
-    """Generate and run one workload; see the module docstring."""
+             observers: Iterable[Observer] = (), max_violations: int = 20,
+             stop_on_violation: bool = False) -> SimulationResult:
+    """Generate and run one workload; see the module docstring.
+
+    With ``stop_on_violation`` the run ends at the first violation (the
+    scenario then holds the operations up to it), which keeps searches for
+    bugs with broken protocols short.
+    """
     started = time.perf_counter()
     rng = random.Random(seed)
     genesis = make_agents(rng, workload)
@@ -317,9 +327,31 @@ def simulate(seed: int, workload: Workload, faults: Faults, check_invariants: bo
         if checker is not None and len(violations) < max_violations:
             for found in checker.observe(cluster, applied):
                 violations.append(Violation(found.invariant, f"after operation {counts.ops}: {found.detail}"))
+            if violations and stop_on_violation:
+                raise _StopRun
 
     counts = Counts()
     run = Run(cluster, [lambda c, a: counts.note(a), check, *observers])
+    try:
+        created = main_phase(run, rng, workload, faults, names, hot, scenario, counts)
+        counts.main_phase_ops = counts.ops
+        drain(run, created, max_ops=50 * (workload.txs + 10) * workload.max_legs)
+    except _StopRun:
+        pass
+    scenario.operations = run.operations
+    if check_invariants:
+        violations.extend(check_all(cluster))
+    violations.extend(check_quiescent(cluster))
+    labels = {txid_of(tx): label for label, tx in scenario.transactions.items()}
+    outcomes = [outcome_of(cluster, label, tx, run.first_no) for label, tx in scenario.transactions.items()]
+    return SimulationResult(scenario, cluster, labels, outcomes, counts, violations, check_invariants,
+                            time.perf_counter() - started)
+
+
+def main_phase(run: Run, rng: random.Random, workload: Workload, faults: Faults, names: list[str], hot: list[str],
+               scenario: Scenario, counts: Counts) -> list[CrossAgentTx]:
+    """Create and submit the transactions, interleaved with deliveries and faults; return them."""
+    cluster = run.cluster
     window = workload.window or 4 * workload.shards
     created: list[CrossAgentTx] = []
     active: list[CrossAgentTx] = []
@@ -340,16 +372,7 @@ def simulate(seed: int, workload: Workload, faults: Faults, check_invariants: bo
             scenario.transactions[f"t{len(created)}"] = tx
             active.append(tx)
         run.apply(("submit", tx))
-    counts.main_phase_ops = counts.ops
-    drain(run, created, max_ops=50 * (workload.txs + 10) * workload.max_legs)
-    scenario.operations = run.operations
-    if check_invariants:
-        violations.extend(check_all(cluster))
-    violations.extend(check_quiescent(cluster))
-    labels = {txid_of(tx): label for label, tx in scenario.transactions.items()}
-    outcomes = [outcome_of(cluster, label, tx, run.first_no) for label, tx in scenario.transactions.items()]
-    return SimulationResult(scenario, cluster, labels, outcomes, counts, violations, check_invariants,
-                            time.perf_counter() - started)
+    return created
 
 
 def outcome_of(cluster: Cluster, label: str, tx: CrossAgentTx, first_no: dict[bytes, VoteReason]) -> Outcome:
