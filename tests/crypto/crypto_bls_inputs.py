@@ -65,82 +65,126 @@ def public_key_choices(public_keys: list[bytes]) -> st.SearchStrategy[bytes]:
     return base.flatmap(lambda pk: st.one_of(st.just(pk), mutated(pk)))
 
 
+VERIFY_SCENARIOS = ["honest", "wrong_message", "other_signature", "identity_key_identity_sig",
+                    "identity_key", "negated_key", "mutated_key", "mutated_sig", "identity_sig", "random"]
+
+
+def verify_scenario(name: str, signer: int = 0, message: bytes = b"block 1",
+                    draw: st.DrawFn | None = None) -> tuple[bytes, bytes, bytes]:
+    """(public key, message, signature) for one named scenario.
+
+    ``draw`` supplies the random parts (mutations, other signer); without it
+    the scenario is built deterministically, for explicit examples.
+    """
+    _, public_keys, signatures = pool()
+    public_key, signature = public_keys[signer], signatures[(signer, message)]
+    other = (signer + 1) % POOL_SIZE if draw is None else draw(st.integers(0, POOL_SIZE - 1))
+    if name == "wrong_message":
+        message = message + b"!"
+    elif name == "other_signature":
+        signature = signatures[(other, message)]
+    elif name == "identity_key_identity_sig":
+        public_key, signature = INFINITY_G1, INFINITY_G2      # e(O, H) == e(G, O): only KeyValidate stops it
+    elif name == "identity_key":
+        public_key = INFINITY_G1
+    elif name == "negated_key":
+        public_key = negate(public_key)
+    elif name == "mutated_key":
+        public_key = draw(mutated(public_key)) if draw else public_key[:47]
+    elif name == "mutated_sig":
+        signature = draw(mutated(signature)) if draw else negate(signature)
+    elif name == "identity_sig":
+        signature = INFINITY_G2
+    elif name == "random":
+        public_key = draw(st.binary(min_size=48, max_size=48)) if draw else b"\x80" + bytes(47)
+        signature = draw(st.binary(min_size=96, max_size=96)) if draw else b"\x80" + bytes(95)
+    return public_key, message, signature
+
+
 @st.composite
 def verify_inputs(draw: st.DrawFn) -> tuple[bytes, bytes, bytes]:
-    _, public_keys, signatures = pool()
-    signer = draw(st.integers(0, POOL_SIZE - 1))
-    message = draw(st.sampled_from(MESSAGES))
-    signature = draw(st.one_of(
-        st.just(signatures[(signer, message)]),                       # honest
-        st.builds(lambda i, m: signatures[(i, m)],                    # someone's, on something
-                  st.integers(0, POOL_SIZE - 1), st.sampled_from(MESSAGES)),
-        st.just(INFINITY_G2),
-        mutated(signatures[(signer, message)]),
-    ))
-    public_key = draw(st.one_of(st.just(public_keys[signer]), public_key_choices(public_keys)))
-    if draw(st.booleans()) and public_key == INFINITY_G1:
-        signature = INFINITY_G2    # e(O, H) == e(G, O): only KeyValidate stops this
-    return public_key, draw(st.one_of(st.just(message), st.binary(max_size=8))), signature
+    return verify_scenario(draw(st.sampled_from(VERIFY_SCENARIOS)), draw(st.integers(0, POOL_SIZE - 1)),
+                           draw(st.sampled_from(MESSAGES)), draw)
 
 
 def _aggregate(signatures: list[bytes]) -> bytes:
     return get_backend("blst").Aggregate(signatures) if signatures else INFINITY_G2
 
 
-@st.composite
-def fast_aggregate_inputs(draw: st.DrawFn) -> tuple[list[bytes], bytes, bytes]:
-    """Keys of a random subset, its honest aggregate, then one perturbation."""
+FAST_AGGREGATE_SCENARIOS = ["honest", "identity_key", "cancelling_keys", "drop_signer", "extra_key",
+                            "other_message", "identity_sig", "mutated_key", "mutated_sig", "empty"]
+
+
+def fast_aggregate_scenario(name: str, signers: list[int] = (0, 1, 2), message: bytes = b"block 1",
+                            draw: st.DrawFn | None = None) -> tuple[list[bytes], bytes, bytes]:
+    """Keys of ``signers``, their honest aggregate on ``message``, then one named change."""
     _, public_keys, signatures = pool()
-    signers = draw(st.lists(st.integers(0, POOL_SIZE - 1), min_size=1, max_size=4))
-    message = draw(st.sampled_from(MESSAGES))
     keys = [public_keys[i] for i in signers]
     sigs = [signatures[(i, message)] for i in signers]
-    change = draw(st.sampled_from(["none", "infinity_key", "cancelling_keys", "drop_signer",
-                                   "extra_key", "other_message", "infinity_sig", "mutate_key",
-                                   "mutate_sig", "empty"]))
     signature = _aggregate(sigs)
-    if change == "infinity_key":
-        keys.insert(draw(st.integers(0, len(keys))), INFINITY_G1)     # blspy accepted this
-    elif change == "cancelling_keys":
-        keys, signature = [keys[0], negate(keys[0])], INFINITY_G2      # aggregate key = identity
-    elif change == "drop_signer" and len(sigs) > 1:
+    pick = (lambda strategy, default: draw(strategy) if draw else default)
+    if name == "identity_key":
+        # Honest aggregate of the others plus the identity key: blspy said yes.
+        keys.insert(pick(st.integers(0, len(keys)), len(keys)), INFINITY_G1)
+    elif name == "cancelling_keys":
+        keys, signature = [keys[0], negate(keys[0])], INFINITY_G2       # aggregate key = identity
+    elif name == "drop_signer" and len(sigs) > 1:
         signature = _aggregate(sigs[1:])
-    elif change == "extra_key":
-        keys.append(public_keys[draw(st.integers(0, POOL_SIZE - 1))])
-    elif change == "other_message":
-        message = draw(st.sampled_from(MESSAGES))
-    elif change == "infinity_sig":
+    elif name == "extra_key":
+        keys.append(public_keys[pick(st.integers(0, POOL_SIZE - 1), (signers[-1] + 1) % POOL_SIZE)])
+    elif name == "other_message":
+        message = pick(st.sampled_from(MESSAGES), message + b"!")
+    elif name == "identity_sig":
         signature = INFINITY_G2
-    elif change == "mutate_key":
-        index = draw(st.integers(0, len(keys) - 1))
-        keys[index] = draw(mutated(keys[index]))
-    elif change == "mutate_sig":
-        signature = draw(mutated(signature))
-    elif change == "empty":
+    elif name == "mutated_key":
+        index = pick(st.integers(0, len(keys) - 1), 0)
+        keys[index] = draw(mutated(keys[index])) if draw else keys[index][:47]
+    elif name == "mutated_sig":
+        signature = draw(mutated(signature)) if draw else negate(signature)
+    elif name == "empty":
         keys = []
     return keys, message, signature
 
 
 @st.composite
-def aggregate_verify_inputs(draw: st.DrawFn) -> tuple[list[bytes], list[bytes], bytes]:
+def fast_aggregate_inputs(draw: st.DrawFn) -> tuple[list[bytes], bytes, bytes]:
+    signers = draw(st.lists(st.integers(0, POOL_SIZE - 1), min_size=1, max_size=4))
+    return fast_aggregate_scenario(draw(st.sampled_from(FAST_AGGREGATE_SCENARIOS)), signers,
+                                   draw(st.sampled_from(MESSAGES)), draw)
+
+
+AGGREGATE_VERIFY_SCENARIOS = ["honest", "extra_identity_pair", "swap_message", "mutated_sig",
+                              "length_mismatch", "identity_sig"]
+
+
+def aggregate_verify_scenario(name: str, signers: list[int] = (0, 1), messages: list[bytes] | None = None,
+                              draw: st.DrawFn | None = None) -> tuple[list[bytes], list[bytes], bytes]:
     _, public_keys, signatures = pool()
-    signers = draw(st.lists(st.integers(0, POOL_SIZE - 1), min_size=1, max_size=3))
-    messages = [draw(st.sampled_from(MESSAGES)) for _ in signers]   # repeats allowed (PoP scheme)
+    messages = list(messages or [MESSAGES[i % len(MESSAGES)] for i in range(len(signers))])
     keys = [public_keys[i] for i in signers]
     signature = _aggregate([signatures[(i, m)] for i, m in zip(signers, messages)])
-    change = draw(st.sampled_from(["none", "infinity_key", "swap_message", "mutate_sig",
-                                   "length_mismatch", "infinity_sig"]))
-    if change == "infinity_key":
-        keys[0] = INFINITY_G1
-    elif change == "swap_message":
-        messages[-1] = draw(st.sampled_from(MESSAGES))
-    elif change == "mutate_sig":
-        signature = draw(mutated(signature))
-    elif change == "length_mismatch":
+    if name == "extra_identity_pair":
+        # e(O, H(m)) = 1: an identity key adds nothing to the product, so
+        # only KeyValidate refuses the extra pair.
+        keys.append(INFINITY_G1)
+        messages.append(b"anything")
+    elif name == "swap_message":
+        messages[-1] = messages[-1] + b"!"
+    elif name == "mutated_sig":
+        signature = draw(mutated(signature)) if draw else negate(signature)
+    elif name == "length_mismatch":
         messages = messages[:-1]
-    elif change == "infinity_sig":
+    elif name == "identity_sig":
         signature = INFINITY_G2
     return keys, messages, signature
+
+
+@st.composite
+def aggregate_verify_inputs(draw: st.DrawFn) -> tuple[list[bytes], list[bytes], bytes]:
+    signers = draw(st.lists(st.integers(0, POOL_SIZE - 1), min_size=1, max_size=3))
+    messages = [draw(st.sampled_from(MESSAGES)) for _ in signers]   # repeats allowed (PoP scheme)
+    return aggregate_verify_scenario(draw(st.sampled_from(AGGREGATE_VERIFY_SCENARIOS)), signers,
+                                     messages, draw)
 
 
 @st.composite

@@ -8,8 +8,11 @@ CryptoInputError".
 
 py_ecc needs ~0.5 s per pairing check, so the pairing properties run a
 quarter of the profile's examples (15 under ``ci``, 1250 under ``fuzz``).
-The mutant tests at the end inject a known bug into the blst backend and
-require the corresponding property to fail.
+Every named scenario (including each known pitfall: identity keys, keys
+that cancel, swapped hash arguments) also runs as an explicit example, so
+the pitfalls are checked on every run, not only when the random draw finds
+them.  The mutant tests at the end inject known bugs into the blst backend
+and require these very properties to fail.
 """
 
 from __future__ import annotations
@@ -18,16 +21,23 @@ from collections.abc import Callable
 
 import pytest
 from crypto_bls_inputs import (
+    AGGREGATE_VERIFY_SCENARIOS,
+    FAST_AGGREGATE_SCENARIOS,
     INFINITY_G1,
+    INFINITY_G2,
+    VERIFY_SCENARIOS,
     aggregate_verify_inputs,
+    aggregate_verify_scenario,
     fast_aggregate_inputs,
+    fast_aggregate_scenario,
     g1_encodings,
     g2_encodings,
     signature_lists,
     verify_inputs,
+    verify_scenario,
     x_only_encodings,
 )
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from altledger.fast.crypto import bls_blst
@@ -93,6 +103,7 @@ def test_sk_to_pk_sign_and_pop_prove_agree(secret_key, message):
 
 @given(st.binary(max_size=64),
        st.one_of(st.sampled_from([SIGN_DST, POP_DST]), st.binary(max_size=260)))
+@example(b"abc", SIGN_DST)
 @SLOW
 def test_hash_to_g2_agrees(message, dst):
     same("hash_to_G2", message, dst)
@@ -100,13 +111,24 @@ def test_hash_to_g2_agrees(message, dst):
 
 # -- verification ------------------------------------------------------------------------
 
+def with_scenarios(names, build):
+    """Decorator: one explicit Hypothesis example per named scenario."""
+    def decorate(test):
+        for name in reversed(names):
+            test = example(build(name))(test)
+        return test
+    return decorate
+
+
 @given(verify_inputs())
+@with_scenarios(VERIFY_SCENARIOS, verify_scenario)
 @SLOW
 def test_verify_agrees(args):
     same("Verify", *args)
 
 
 @given(verify_inputs())
+@example((INFINITY_G1, b"", INFINITY_G2))
 @SLOW
 def test_pop_verify_agrees(args):
     public_key, _, proof = args
@@ -114,12 +136,14 @@ def test_pop_verify_agrees(args):
 
 
 @given(fast_aggregate_inputs())
+@with_scenarios(FAST_AGGREGATE_SCENARIOS, fast_aggregate_scenario)
 @SLOW
 def test_fast_aggregate_verify_agrees(args):
     same("FastAggregateVerify", *args)
 
 
 @given(aggregate_verify_inputs())
+@with_scenarios(AGGREGATE_VERIFY_SCENARIOS, aggregate_verify_scenario)
 @SLOW
 def test_aggregate_verify_agrees(args):
     same("AggregateVerify", *args)
@@ -163,27 +187,16 @@ def _buggy_hash_to_g2(self, message, dst):
 
 MUTANTS = {
     "FastAggregateVerify without per-key KeyValidate": (
-        "_fast_aggregate_verify", _buggy_fast_aggregate_verify, fast_aggregate_inputs(),
-        lambda args: same("FastAggregateVerify", *args)),
-    "KeyValidate accepts the identity": (
-        "_validated_key", _buggy_validated_key, verify_inputs().filter(lambda a: a[0] == INFINITY_G1),
-        lambda args: same("Verify", *args)),
-    "hash_to_G2 with swapped arguments": (
-        "_hash_to_g2", _buggy_hash_to_g2, st.tuples(st.binary(min_size=1, max_size=8), st.just(SIGN_DST)),
-        lambda args: same("hash_to_G2", *args)),
+        "_fast_aggregate_verify", _buggy_fast_aggregate_verify, test_fast_aggregate_verify_agrees),
+    "KeyValidate accepts the identity": ("_validated_key", _buggy_validated_key, test_verify_agrees),
+    "hash_to_G2 with swapped arguments": ("_hash_to_g2", _buggy_hash_to_g2, test_hash_to_g2_agrees),
 }
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_differential_test_catches_mutant(monkeypatch, mutant):
-    attribute, replacement, strategy, check = MUTANTS[mutant]
+    """The property exactly as `make test` runs it must fail on the mutant."""
+    attribute, replacement, property_test = MUTANTS[mutant]
     monkeypatch.setattr(bls_blst.BlstBackend, attribute, replacement)
-
-    @settings(max_examples=60, phases=[Phase.generate], derandomize=True, database=None,
-              report_multiple_bugs=False, suppress_health_check=list(HealthCheck))
-    @given(strategy)
-    def search(args):
-        check(args)
-
     with pytest.raises(AssertionError, match="differs"):
-        search()
+        property_test()

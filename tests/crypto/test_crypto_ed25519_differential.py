@@ -16,11 +16,19 @@ to fail -- the evidence that this test can fail at all.
 from __future__ import annotations
 
 import pytest
-from crypto_ed25519_edges import edge_triples, libsodium_accepts
-from hypothesis import HealthCheck, Phase, given, settings
+from crypto_ed25519_edges import (
+    SMALL_ORDER_CANONICAL,
+    TORSION,
+    edge_triples,
+    forge_identity_r,
+    forge_with_torsion_key,
+    libsodium_accepts,
+    secret_scalar,
+)
+from hypothesis import HealthCheck, example, given, settings
 
 from altledger.reference.crypto import ed25519
-from altledger.reference.crypto.edwards25519 import is_in_prime_order_subgroup
+from altledger.reference.crypto.edwards25519 import L, is_in_prime_order_subgroup
 
 
 def verdicts_agree(pk: bytes, msg: bytes, sig: bytes) -> None:
@@ -32,20 +40,39 @@ def verdicts_agree(pk: bytes, msg: bytes, sig: bytes) -> None:
         f"pk={pk.hex()} msg={msg.hex()} sig={sig.hex()}")
 
 
+def _first_forgery(a_prime: int, torsion_index: int, spelling: bytes | None) -> tuple[bytes, bytes, bytes]:
+    """A deterministic forged triple (the torsion trick needs a lucky r; try a few)."""
+    for r in range(1, 100):
+        forged = forge_with_torsion_key(a_prime, TORSION[torsion_index], spelling, r, b"example")
+        if forged is not None:
+            return forged
+    raise AssertionError("no forgery found")
+
+
+SEED = bytes(range(32))
+HONEST_PK = ed25519.keypair_from_seed(SEED).public_key
+HONEST_SIG = ed25519.sign(SEED, b"example")
+EXPLICIT = {
+    "identity key, equation holds": _first_forgery(0, 0, SMALL_ORDER_CANONICAL[0]),
+    "order-8 key, equation holds": _first_forgery(0, 4, SMALL_ORDER_CANONICAL[4]),
+    "mixed-order key, equation holds": _first_forgery(secret_scalar(SEED), 4, None),
+    "identity R, equation holds": forge_identity_r(SEED, b"example"),
+    "S + L": (HONEST_PK, b"example",
+              HONEST_SIG[:32] + (int.from_bytes(HONEST_SIG[32:], "little") + L).to_bytes(32, "little")),
+}
+
+
+def with_explicit_examples(test):
+    for triple in EXPLICIT.values():
+        test = example(triple)(test)
+    return test
+
+
 @given(edge_triples())
-@settings(suppress_health_check=[HealthCheck.too_slow])
+@with_explicit_examples
+@settings(max_examples=4 * settings.default.max_examples, suppress_health_check=list(HealthCheck))
 def test_policy_agrees_with_raw_libsodium(triple):
     verdicts_agree(*triple)
-
-
-def _search_for_disagreement(max_examples: int) -> None:
-    """Run the property without shrinking (the mutants only need *a* failure)."""
-    @settings(max_examples=max_examples, phases=[Phase.generate], derandomize=True, database=None,
-              report_multiple_bugs=False, suppress_health_check=list(HealthCheck))
-    @given(edge_triples())
-    def run(triple):
-        verdicts_agree(*triple)
-    run()
 
 
 MUTANTS = {
@@ -60,7 +87,14 @@ MUTANTS = {
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_differential_test_catches_mutant(monkeypatch, mutant):
+    """The property exactly as `make test` runs it must fail on each mutant."""
     attribute, replacement = MUTANTS[mutant]
     monkeypatch.setattr(ed25519, attribute, replacement)
     with pytest.raises(AssertionError, match="libsodium="):
-        _search_for_disagreement(max_examples=300)
+        test_policy_agrees_with_raw_libsodium()
+
+
+def test_explicit_examples_are_what_they_claim():
+    for name, (pk, msg, sig) in EXPLICIT.items():
+        assert ed25519.equation_holds_pure_python(pk, msg, sig), name
+
