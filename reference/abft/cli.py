@@ -154,7 +154,8 @@ def order_command(dag_file: Path, impl: str, incremental: bool, stream: bool, no
     if summary:
         click.echo(human_summary(dag_file, dag, output, impl, seconds))
     else:
-        click.echo(json.dumps(output, indent=1))
+        from altledger.reference.abft.consensus import dump_output_text
+        click.echo(dump_output_text(output), nl=False)
 
 
 def _with_progress(steps: Iterator, total: int) -> Iterator:

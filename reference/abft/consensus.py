@@ -24,6 +24,7 @@ the reader.  The output depends on the DAG only (§8.2).
 
 from __future__ import annotations
 
+import json
 from typing import Any, Sequence
 
 from altledger.reference.abft import hashgraph as hg
@@ -76,3 +77,18 @@ class IncrementalConsensus:
     def output(self) -> dict[str, Any]:
         return consensus_output(self.dag)
 
+
+def dump_output_text(output: dict[str, Any]) -> str:
+    """The output as JSON text with one event per line (what ``altledger abft order`` prints)."""
+    lines = ["{",
+             f'  "format": {json.dumps(output["format"])},',
+             f'  "last_decided_round": {json.dumps(output["last_decided_round"])},',
+             '  "events": {']
+    events = list(output["events"].items())
+    for i, (label, entry) in enumerate(events):
+        comma = "," if i + 1 < len(events) else ""
+        lines.append(f"    {json.dumps(label)}: {json.dumps(entry, separators=(', ', ': '))}{comma}")
+    lines.append("  },")
+    lines.append(f'  "order": {json.dumps(output["order"])}')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

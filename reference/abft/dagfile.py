@@ -167,7 +167,7 @@ def schema_reason(error) -> str:
     if error.validator == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return f"unknown field {extra[0]!r}" if extra else error.message
-    prefix = f"{field}: " if field else ("/".join(map(str, path)) + ": " if path else "")
+    prefix = f"{field}: " if field else ""
     return f"{prefix}{error.message} (schema)"
 
 
@@ -260,7 +260,7 @@ class Locator:
             except (AttributeError, LookupError, TypeError, ValueError):
                 line = 0
         elif path:
-            item = "/".join(map(str, path[:1]))
+            item = ".".join(map(str, path))
         location = f"{self.source}:{line}" if line else self.source
         return InputFileError(location, item, reason)
 
@@ -291,8 +291,11 @@ def dag_to_json(dag: Dag) -> dict[str, Any]:
 
 def dump_dag_text(dag: Dag) -> str:
     """The DAG file text: one member or event per line (so messages' line numbers name records)."""
-    document = dag_to_json(dag)
+    return dump_document_text(dag_to_json(dag))
 
+
+def dump_document_text(document: dict[str, Any]) -> str:
+    """A §9.1 document as text, one member or event per line."""
     def rows(items: list) -> str:
         return ",\n".join("    " + json.dumps(item, separators=(", ", ": ")) for item in items)
 

@@ -387,7 +387,10 @@ def consensus_timestamp(g: Dag, x: bytes) -> int | None:
 
 
 def xor(a: bytes, b: bytes) -> bytes:
-    return bytes(p ^ q for p, q in zip(a, b, strict=True))
+    """Bytewise XOR of two equally long byte strings."""
+    if len(a) != len(b):
+        raise ValueError("xor of byte strings of different lengths")
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
 
 
 @memo_of_dag

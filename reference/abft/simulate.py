@@ -28,8 +28,11 @@ list, in execution order, of
   ``member`` created ``event`` (labels; parents ``None`` for a parentless
   event).  ``fork_of`` is the label of the sibling when this is the second
   event of a fork.  A member knows the events it creates.
+* :class:`Sync` ``(step, member, sender)``: ``sender`` (a) starts a sync
+  to ``member`` (b); one per step ≥ 1, before that step's learns and creates.
 * :class:`Learn` ``(step, member, event, sender)``: ``member`` received
-  ``event`` from ``sender`` (a sync, or a forker showing a fork side).
+  ``event`` from ``sender`` (in the step's sync, or from a forker showing
+  the second side of a fork, right after creating it).
 
 ``step`` numbers the sync rounds (0 = the parentless events).  Every member
 learns an event at most once and only after its parents, so each member's
@@ -38,7 +41,7 @@ under parents: :meth:`GossipLog.views` replays the operations, and
 :meth:`Simulation.view_dag` turns a view into a :class:`Dag` on which
 consensus can be run (what that member would compute).  ``to_json()`` gives
 the log as ``{"format": "altledger-abft-gossip/1", "members": [...],
-"forkers": [...], "operations": [{"step", "op": "create"|"learn", ...}]}``.
+"forkers": [...], "operations": [{"step", "op": "create"|"sync"|"learn", ...}]}``.
 """
 
 from __future__ import annotations
@@ -76,6 +79,16 @@ class Create:
 
 
 @dataclass(frozen=True)
+class Sync:
+    step: int
+    member: str     # b, who receives
+    sender: str     # a, who sends
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "op": "sync", "member": self.member, "from": self.sender}
+
+
+@dataclass(frozen=True)
 class Learn:
     step: int
     member: str
@@ -90,13 +103,14 @@ class Learn:
 class GossipLog:
     members: list[str]
     forkers: list[str]
-    operations: list[Create | Learn] = field(default_factory=list)
+    operations: list[Create | Sync | Learn] = field(default_factory=list)
 
     def views(self, upto: int | None = None) -> dict[str, list[str]]:
         """Each member's known events (labels, in the order learnt) after the first ``upto`` operations."""
         views: dict[str, list[str]] = {m: [] for m in self.members}
         for op in self.operations[:upto]:
-            views[op.member].append(op.event)
+            if not isinstance(op, Sync):
+                views[op.member].append(op.event)
         return views
 
     def to_json(self) -> dict[str, Any]:
@@ -247,6 +261,7 @@ class _Run:
     def sync_and_create(self, fork_allowed: bool, fork_probability: float) -> None:
         self.step += 1
         a, b = self.rng.sample(range(len(self.names)), 2)
+        self.log.operations.append(Sync(self.step, self.names[b], self.names[a]))
         self.learn(b, a, self.known[a])                                  # a syncs to b
         self.clock += self.rng.randint(*CLOCK_STEP)
         self_parent, other_parent = self.latest[b], self.latest[a]
