@@ -29,7 +29,12 @@ from altledger.tla.config import parse_config
 from altledger.tla.tlc_output import STATS_LINE, Outcome, TlcResult, parse_count, parse_output
 
 JAVA_HINT = "install a Java runtime, e.g. apt-get install default-jre-headless"
+# TLC asks for the throughput collector; a larger thread stack lets SANY and
+# TLC recurse through long generated literals (trace validation).
 JAVA_OPTIONS = ("-XX:+UseParallelGC", "-Xss16m")
+# For runs that last a second or two (trace checks, small configs) the JIT's
+# optimising tier costs more than it saves: about half the CPU time.
+QUICK_JAVA_OPTIONS = JAVA_OPTIONS + ("-XX:TieredStopAtLevel=1",)
 
 
 @dataclass
@@ -91,9 +96,12 @@ def tlc_command_line(spec: Path, config: Path | None, metadir: Path, scratch: Pa
                      workers: int = 1, check_deadlock: bool = True, simulate: bool = False,
                      depth: int | None = None, num: int | None = None, seed: int | None = None,
                      dump: Path | None = None, library: Path | None = None,
-                     extra: tuple[str, ...] = ()) -> list[str]:
-    """The java command line for one run (``-tool`` mode always)."""
-    cmd = [find_java(), *JAVA_OPTIONS, f"-Djava.io.tmpdir={scratch}"]
+                     extra: tuple[str, ...] = (),
+                     java_options: tuple[str, ...] = JAVA_OPTIONS) -> list[str]:
+    """The java command line for one run (``-tool`` mode always).
+    ``$ALTLEDGER_JAVA_OPTS`` (e.g. ``-Xmx8g``) is appended to the JVM options."""
+    user = tuple(os.environ.get("ALTLEDGER_JAVA_OPTS", "").split())
+    cmd = [find_java(), *java_options, *user, f"-Djava.io.tmpdir={scratch}"]
     if library is not None:
         cmd.append(f"-DTLA-Library={library}")
     cmd += ["-cp", str(find_jar()), "tlc2.TLC", "-tool", "-metadir", str(metadir),
@@ -121,6 +129,7 @@ def run_tlc(spec: str | Path, config: str | Path | None = None, *, workers: int 
             check_deadlock: bool = True, simulate: bool = False, depth: int | None = None,
             num: int | None = None, seed: int | None = None, dump: str | Path | None = None,
             library: str | Path | None = None, extra: tuple[str, ...] = (),
+            java_options: tuple[str, ...] = JAVA_OPTIONS,
             on_progress: ProgressCallback | None = None, tick: float = 0.5,
             timeout: float | None = None) -> TlcResult:
     """Run TLC on ``spec`` (a ``.tla`` file) with ``config`` and parse the result.
@@ -143,7 +152,8 @@ def run_tlc(spec: str | Path, config: str | Path | None = None, *, workers: int 
         cmd = tlc_command_line(spec, cfg, scratch / "states", scratch, workers=workers,
                                check_deadlock=check_deadlock, simulate=simulate, depth=depth,
                                num=num, seed=seed, dump=Path(dump) if dump else None,
-                               library=Path(library) if library else None, extra=extra)
+                               library=Path(library) if library else None, extra=extra,
+                               java_options=java_options)
         output, code, seconds = _stream(cmd, scratch, on_progress, tick, timeout)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

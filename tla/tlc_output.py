@@ -174,8 +174,9 @@ class TlcResult:
             return f"{kind} {self.violated or '(unnamed)'} is violated"
         if self.outcome == Outcome.PARSE_ERROR and self.parse_errors:
             return f"parse error: {self.parse_errors[0]}"
-        first = self.message.strip().splitlines()[0] if self.message.strip() else self.exit_meaning
-        return f"{self.outcome}: {first}"
+        first = self.message.strip().split("\n\n")[0] if self.message.strip() else self.exit_meaning
+        first = " ".join(first.split())
+        return f"{self.outcome}: {first if len(first) <= 240 else first[:237] + '...'}"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -475,7 +476,7 @@ def _classify(result: TlcResult, by_code: dict[int, list[Message]], codes: list[
         result.message = "\n".join(str(e) for e in result.parse_errors) or text_of(*PARSE_CODES) or loose.strip()
     elif CONFIG_CODES & set(codes) or code == 151:
         result.outcome = Outcome.CONFIG_ERROR
-        result.message = text_of(*sorted(CONFIG_CODES & set(codes))) or text_of(1000)
+        result.message = (text_of(*sorted(CONFIG_CODES & set(codes))) or _explain(text_of(1000))).strip()
     elif 2107 in by_code or 2110 in by_code:
         result.outcome = Outcome.INVARIANT
         result.violated = named(2107, 2110)
@@ -496,10 +497,11 @@ def _classify(result: TlcResult, by_code: dict[int, list[Message]], codes: list[
         result.message = text_of(2104).strip()
     elif 2132 in by_code or code == 14:
         result.outcome = Outcome.ASSERTION
-        result.message = text_of(2132, 1000).strip()
+        result.message = _explain(text_of(2132, 1000))
     elif EVAL_CODES & set(codes) or code in (75, 76, 77):
         result.outcome = Outcome.EVAL_ERROR
-        result.message = text_of(*[c for c in codes if c in EVAL_CODES]).strip()
+        result.message = "\n".join(_explain(m.text) for c in dict.fromkeys(codes) if c in EVAL_CODES
+                                   for m in by_code[c]).strip()
     elif code in (0, None) and (2193 in by_code or (result.mode == "simulation" and 2186 in by_code)):
         result.outcome = Outcome.SUCCESS if code == 0 else Outcome.OTHER
         if code is None:
@@ -508,6 +510,21 @@ def _classify(result: TlcResult, by_code: dict[int, list[Message]], codes: list[
         result.outcome = Outcome.OTHER
         errors = [m.text for c in codes for m in by_code.get(c, []) if m.severity in (ERROR, TLCBUG)]
         result.message = "\n".join(dict.fromkeys(errors)) or loose.strip()[-2000:] or exit_meaning(code)
+
+
+_BOILERPLATE = ("TLC threw an unexpected exception.", "This was probably caused by an error in the spec",
+                "See the User Output or TLC Console")
+
+
+def _explain(text: str) -> str:
+    """Drop TLC's generic exception preamble, keep the cause."""
+    lines = [line for line in text.strip().splitlines() if not line.startswith(_BOILERPLATE)]
+    joined = "\n".join(lines)
+    m = re.match(r"The exception was a (\S+)\s*\n?: ?(.*)", joined, re.DOTALL)
+    if m:
+        cause = m.group(2).strip()
+        return cause if cause else f"{m.group(1)} (no message)"
+    return joined
 
 
 def render_counterexample(trace: Counterexample, *, changed_only: bool = True) -> str:

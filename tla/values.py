@@ -184,6 +184,27 @@ def canonical(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not a TLA+ value: {value!r}")
 
 
+def normal_form(value: Any) -> Any:
+    """The representation TLC itself would print: a function on ``1..n`` as a
+    sequence, a function on field names as a record, any other as
+    :class:`FnMap`; recursively.  Used to show two values side by side."""
+    if isinstance(value, (set, frozenset)):
+        return frozenset(normal_form(v) for v in value)
+    if isinstance(value, (tuple, list)):
+        return tuple(normal_form(v) for v in value)
+    if isinstance(value, Mapping):
+        items = {normal_form(k): normal_form(v) for k, v in value.items()}
+        keys = list(items)
+        if keys and all(type(k) is int for k in keys) and sorted(keys) == list(range(1, len(keys) + 1)):
+            return tuple(items[i] for i in range(1, len(keys) + 1))
+        if not keys:
+            return ()
+        if all(is_field_name(k) for k in keys):
+            return Record(items)
+        return FnMap(items)
+    return value
+
+
 def tla_equal(a: Any, b: Any) -> bool:
     """Equality with TLA+ semantics (see :func:`canonical`)."""
     return canonical(a) == canonical(b)
