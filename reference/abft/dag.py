@@ -84,6 +84,10 @@ class Dag:
         self.ancestor_memo: dict[str, dict] = {}
         self.dag_memo: dict[str, dict] = {}
         self.dag_memo_generation = 0
+        # How many events (in insertion order) have had their ancestor-only values computed; see
+        # altledger.reference.abft.hashgraph.evaluate_in_order.
+        self.evaluated = 0
+        self.evaluating = False
 
     # -- reading ----------------------------------------------------------------
 
@@ -111,7 +115,8 @@ class Dag:
 
     # -- adding -----------------------------------------------------------------
 
-    def rejection_reason(self, event: Event, check_signature: bool = True) -> str | None:
+    def rejection_reason(self, event: Event, check_signature: bool = True,
+                         event_hash: bytes | None = None) -> str | None:
         """The first rule of §2.2 that ``event`` breaks in this DAG, or None if it may be added."""
         if event.creator not in self.member_by_key:                           # §2.2.1
             return f"creator {event.creator.hex()} is not a member"
@@ -125,8 +130,9 @@ class Dag:
                 return f"self_parent {self.describe(event.self_parent)} has another creator"
             if self.events[event.other_parent].creator == event.creator:
                 return f"other_parent {self.describe(event.other_parent)} has the same creator"
-        if event.hash() in self.events:
-            return f"the same event is already in the DAG as {self.describe(event.hash())}"
+        event_hash = event.hash() if event_hash is None else event_hash
+        if event_hash in self.events:
+            return f"the same event is already in the DAG as {self.describe(event_hash)}"
         if check_signature:                                                   # §2.2.2 (last: the costly one)
             why = ed25519_rejection_reason(event.creator, event.signing_bytes(), event.signature)
             if why is not None:
@@ -137,7 +143,7 @@ class Dag:
         """Add a valid event (§2.2) and return its hash; an invalid one raises InputFileError."""
         event_hash = event.hash()
         label = event_hash.hex() if label is None else label
-        problem = self.rejection_reason(event, check_signature)
+        problem = self.rejection_reason(event, check_signature, event_hash)
         if problem is None and label in self.by_label:
             problem = f"label {label!r} is already used"
         if problem:

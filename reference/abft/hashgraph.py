@@ -20,16 +20,33 @@ Two representation choices, both for memory rather than speed:
 Memoisation: :func:`memo_of_ancestors` for values that depend only on the
 ancestors of the arguments, :func:`memo_of_dag` for values that depend on
 the whole DAG (see :mod:`altledger.reference.abft.dag`).  Recursive
-definitions recurse through parents; callers that evaluate a large DAG go
-through it parents-first (:func:`evaluate_in_order`) so the recursion stays
-shallow.
+definitions recurse through parents; before any of them runs, the events
+not yet evaluated are evaluated parents-first (:func:`evaluate_in_order`),
+so that the recursion finds its parents' values memoised and stays one
+level deep however long the DAG (a cold call on the last of 5,000 events
+would otherwise exceed Python's recursion limit).
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+import functools
+from typing import Callable, Iterable, TypeVar
 
 from altledger.reference.abft.dag import Dag, memo_of_ancestors, memo_of_dag
+
+T = TypeVar("T")
+
+
+def of_ancestors(fn: Callable[..., T]) -> Callable[..., T]:
+    """:func:`memo_of_ancestors`, after bringing the DAG's evaluation up to date (see the module docstring)."""
+    memoised = memo_of_ancestors(fn)
+
+    @functools.wraps(fn)
+    def call(g: Dag, *args):
+        if g.evaluated < len(g) and not g.evaluating:
+            evaluate(g)
+        return memoised(g, *args)
+    return call
 
 # -- §1.3 stake thresholds -----------------------------------------------------------
 
@@ -81,7 +98,7 @@ def bit(g: Dag, x: bytes) -> int:
 # -- §3 ancestry and forks -------------------------------------------------------------
 
 
-@memo_of_ancestors
+@of_ancestors
 def ancestors(g: Dag, x: bytes) -> int:
     """spec/abft.md §3.1: x itself (§12.1) and the ancestors of its parents, as a bit set."""
     result = bit(g, x)
@@ -95,7 +112,7 @@ def is_ancestor(g: Dag, y: bytes, x: bytes) -> bool:
     return bool(ancestors(g, x) & bit(g, y))
 
 
-@memo_of_ancestors
+@of_ancestors
 def self_ancestors(g: Dag, x: bytes) -> int:
     """spec/abft.md §3.2: x itself and the self-ancestors of its self-parent, as a bit set."""
     sp = self_parent(g, x)
@@ -116,7 +133,7 @@ def is_fork(g: Dag, a: bytes, b: bytes) -> bool:
 FORKED = "forked"  # in latest_events: the creator has a fork among the ancestors
 
 
-@memo_of_ancestors
+@of_ancestors
 def latest_events(g: Dag, x: bytes) -> dict[bytes, bytes | str]:
     """For each creator c with events among the ancestors of x: the latest of them, or FORKED.
 
@@ -164,7 +181,7 @@ def sees(g: Dag, x: bytes, y: bytes) -> bool:
     return is_ancestor(g, y, x) and not has_fork_among_ancestors(g, x, creator(g, y))
 
 
-@memo_of_ancestors
+@of_ancestors
 def strongly_sees(g: Dag, x: bytes, y: bytes) -> bool:
     """spec/abft.md §4.2, evaluated as §4.3 allows.
 
@@ -184,7 +201,7 @@ def strongly_sees(g: Dag, x: bytes, y: bytes) -> bool:
 # -- §5 rounds and witnesses ------------------------------------------------------------
 
 
-@memo_of_ancestors
+@of_ancestors
 def round_created(g: Dag, x: bytes) -> int:
     """spec/abft.md §5.1: 1 if parentless (§12.4); else r or r + 1, r the larger parent round."""
     if is_parentless(g, x):
@@ -194,14 +211,14 @@ def round_created(g: Dag, x: bytes) -> int:
     return r + 1 if supermajority(g, [creator(g, w) for w in strongly_seen]) else r
 
 
-@memo_of_ancestors
+@of_ancestors
 def is_witness(g: Dag, x: bytes) -> bool:
     """spec/abft.md §5.2: parentless, or in a later round than its self-parent."""
     sp = self_parent(g, x)
     return sp is None or round_created(g, x) > round_created(g, sp)
 
 
-@memo_of_ancestors
+@of_ancestors
 def seen_witnesses(g: Dag, x: bytes, r: int) -> tuple[bytes, ...]:
     """The round-r witnesses among the strict ancestors of x that x sees.
 
@@ -228,15 +245,32 @@ def seen_witnesses(g: Dag, x: bytes, r: int) -> tuple[bytes, ...]:
     return tuple(found)
 
 
-@memo_of_ancestors
 def witness_on_chain(g: Dag, top: bytes, r: int) -> bytes | None:
-    """The round-r witness among the self-ancestors of ``top``, if any (rounds never fall along a chain)."""
-    if round_created(g, top) < r:
-        return None
-    if round_created(g, top) == r and is_witness(g, top):
-        return top
-    sp = self_parent(g, top)
-    return None if sp is None else witness_on_chain(g, sp, r)
+    """The round-r witness among the self-ancestors of ``top``, if any.
+
+    Walks down the chain while the rounds are still >= r (rounds never fall
+    from an event to its self-child, §5.1).  A loop, not a recursion, because
+    a creator may have thousands of events in one round; it stops early at
+    an event whose answer is already memoised, and memoises the answer for
+    every event it walked past (they have the same round-r witness below).
+    """
+    if g.evaluated < len(g) and not g.evaluating:
+        evaluate(g)
+    table = g.ancestor_memo.setdefault("witness_on_chain", {})
+    walked, found = [], None
+    x: bytes | None = top
+    while x is not None and round_created(g, x) >= r:
+        if (x, r) in table:
+            found = table[(x, r)]
+            break
+        walked.append(x)
+        if round_created(g, x) == r and is_witness(g, x):
+            found = x
+            break
+        x = self_parent(g, x)
+    for y in walked:
+        table[(y, r)] = found
+    return found
 
 
 @memo_of_dag
@@ -253,10 +287,27 @@ def witnesses(g: Dag, r: int) -> tuple[bytes, ...]:
     return witnesses_by_round(g).get(r, ())
 
 
+def evaluate(g: Dag) -> None:
+    """Compute, parents-first, the ancestor-only values of the events not yet evaluated: each then
+    finds its parents' values memoised, so the recursion stays shallow."""
+    if g.evaluating:
+        return
+    g.evaluating = True
+    try:
+        for x in g.order[g.evaluated:]:
+            ancestors(g, x)
+            self_ancestors(g, x)
+            latest_events(g, x)
+            round_created(g, x)
+            is_witness(g, x)
+            g.evaluated += 1
+    finally:
+        g.evaluating = False
+
+
 def evaluate_in_order(g: Dag) -> list[bytes]:
-    """All events parents-first, with their round computed (keeps the recursion one level deep)."""
-    for x in g:
-        round_created(g, x)
+    """All events parents-first, evaluated (see :func:`evaluate`)."""
+    evaluate(g)
     return list(g)
 
 
@@ -274,7 +325,7 @@ def is_coin_round(g: Dag, d: int) -> bool:
     return d % g.coin_period == 0
 
 
-@memo_of_ancestors
+@of_ancestors
 def tally(g: Dag, y: bytes, x: bytes) -> tuple[bool, int]:
     """spec/abft.md §6.2, d ≥ 2: the majority vote ``v`` about x of the previous round's witnesses
     that y strongly sees, and the stake ``t`` behind it (a tie votes TRUE, §12.6)."""
@@ -285,7 +336,7 @@ def tally(g: Dag, y: bytes, x: bytes) -> tuple[bool, int]:
     return yes >= no, max(yes, no)
 
 
-@memo_of_ancestors
+@of_ancestors
 def vote(g: Dag, y: bytes, x: bytes) -> bool:
     """spec/abft.md §6.2: the vote of witness y (round j) about witness x (round r < j)."""
     d = round_created(g, y) - round_created(g, x)
