@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from nacl.bindings import crypto_sign_open, crypto_sign_seed_keypair
 from nacl.exceptions import BadSignatureError
@@ -29,9 +30,11 @@ from nacl.signing import SigningKey
 from altledger.reference.crypto.edwards25519 import (
     BASE,
     L,
-    PointDecodingError,
     decode_point,
-    has_small_order,
+    is_canonical_encoding,
+    is_on_curve_y,
+    is_small_order_y,
+    parse_encoding,
 )
 from altledger.reference.errors import CryptoInputError
 
@@ -95,14 +98,27 @@ def is_reduced_scalar(s_bytes: bytes) -> bool:
     return int.from_bytes(s_bytes, "little") < L
 
 
-def _decode_checked(data: bytes, non_canonical: Rejection, off_curve: Rejection,
-                    small: Rejection) -> Rejection | None:
-    """Apply §C.3.3 (canonical encoding of a curve point) and §C.3.4 (not small order)."""
-    try:
-        point = decode_point(data)
-    except PointDecodingError as err:
-        return off_curve if err.reason == PointDecodingError.NOT_ON_CURVE else non_canonical
-    return small if has_small_order(point) else None
+def _encoding_rejection(data: bytes, non_canonical: Rejection, small: Rejection) -> Rejection | None:
+    """§C.3.3 (canonical) then §C.3.4 (not small order), by inspecting y alone."""
+    if not is_canonical_encoding(data):
+        return non_canonical
+    y, _ = parse_encoding(data)
+    return small if is_small_order_y(y) else None
+
+
+@lru_cache(maxsize=4096)
+def public_key_rejection(public_key: bytes) -> Rejection | None:
+    """§C.3.3-§C.3.4 for A: canonical, on the curve, not of small order.
+
+    Cached because public keys repeat (validators, accounts) while nonces R
+    do not; the verdict is a pure function of the 32 bytes.
+    """
+    reason = _encoding_rejection(public_key, Rejection.A_NON_CANONICAL, Rejection.A_SMALL_ORDER)
+    if reason is None and not is_on_curve_y(parse_encoding(public_key)[0]):
+        # (Small-order y values are all on the curve, so the order of these
+        # two tests cannot change which reason is reported.)
+        return Rejection.A_NOT_ON_CURVE
+    return reason
 
 
 def rejection_reason(public_key: bytes, message: bytes, signature: bytes, *,
@@ -126,22 +142,26 @@ def rejection_reason(public_key: bytes, message: bytes, signature: bytes, *,
     if len(signature) != SIGNATURE_SIZE:
         return Rejection.SIGNATURE_LENGTH
     r_bytes, s_bytes = signature[:32], signature[32:]
-    if not is_reduced_scalar(s_bytes):
+    if not is_reduced_scalar(s_bytes):                              # §C.3.2
         return Rejection.S_NOT_REDUCED
-    # §C.3.3 / §C.3.4 for A, then for R.
-    reason = _decode_checked(public_key, Rejection.A_NON_CANONICAL, Rejection.A_NOT_ON_CURVE,
-                             Rejection.A_SMALL_ORDER)
-    if reason is None:
-        reason = _decode_checked(r_bytes, Rejection.R_NON_CANONICAL, Rejection.R_NOT_ON_CURVE,
-                                 Rejection.R_SMALL_ORDER)
+    reason = public_key_rejection(public_key)                       # §C.3.3-4 for A
+    if reason is None:                                              # §C.3.3-4 for R
+        reason = _encoding_rejection(r_bytes, Rejection.R_NON_CANONICAL, Rejection.R_SMALL_ORDER)
     if reason is not None:
         return reason
-    # §C.3.5 the cofactorless equation.  Every libsodium-specific rule has
-    # already passed above, so libsodium's verdict here is the equation alone.
-    equation = equation_holds_pure_python if pure_python else _libsodium_equation
-    if not equation(public_key, message, signature):
-        return Rejection.EQUATION
-    return None
+    # §C.3.3 "R is on the curve" and §C.3.5 the cofactorless equation.  An
+    # R off the curve can never satisfy the equation, so asking about the
+    # curve only after a failed equation reports the same first rule while
+    # sparing a square root on every valid signature.  Every
+    # libsodium-specific rule has passed above, so libsodium's verdict here
+    # is the equation alone.
+    if pure_python:
+        if not is_on_curve_y(parse_encoding(r_bytes)[0]):
+            return Rejection.R_NOT_ON_CURVE
+        return None if equation_holds_pure_python(public_key, message, signature) else Rejection.EQUATION
+    if _libsodium_equation(public_key, message, signature):
+        return None
+    return Rejection.EQUATION if is_on_curve_y(parse_encoding(r_bytes)[0]) else Rejection.R_NOT_ON_CURVE
 
 
 def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:

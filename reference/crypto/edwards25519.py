@@ -155,6 +155,27 @@ def decode_point(data: bytes, *, canonical: bool = True) -> Point:
     return Point.from_affine(x, y)
 
 
+def parse_encoding(data: bytes) -> tuple[int, int]:
+    """The raw (y, sign bit) of a 32-byte encoding, before any validity check."""
+    word = int.from_bytes(data, "little")
+    return word & ((1 << 255) - 1), word >> 255
+
+
+def is_canonical_encoding(data: bytes) -> bool:
+    """§C.3.3 without arithmetic: y < p, and no sign bit on x = 0.
+
+    x = 0 exactly when y^2 = 1, i.e. y in {1, p - 1}, so the "negative zero"
+    test needs no square root.
+    """
+    y, sign = parse_encoding(data)
+    return y < P and not (sign and y in (1, P - 1))
+
+
+def is_on_curve_y(y: int) -> bool:
+    """Some x satisfies the curve equation for this (reduced) y."""
+    return _x_squared_root(y % P) is not None
+
+
 def has_small_order(point: Point) -> bool:
     """True if ``[8]point`` is the identity: the point lies in the 8-torsion.
 
@@ -171,3 +192,33 @@ def is_in_prime_order_subgroup(point: Point) -> bool:
 
 
 BASE = _base_point()
+
+
+def _small_order_ys() -> frozenset[int]:
+    """The y-coordinates of the 8 points of order dividing 8.
+
+    [L]Q lies in the 8-torsion for every Q (the group has order 8L); for a Q
+    with a full order-8 component its multiples are all 8 torsion points.
+    Found, not hard-coded, and checked in tests against ``has_small_order``.
+    """
+    for y in range(2, 100):
+        x = _recover_x(y, 0)
+        if x is None:
+            continue
+        torsion = Point.from_affine(x, y) * L
+        multiples = [torsion * k for k in range(8)]
+        if len(set(multiples)) == 8:
+            return frozenset(m.affine()[1] for m in multiples)
+    raise AssertionError("no point with an order-8 component found")
+
+
+SMALL_ORDER_Y = _small_order_ys()
+
+
+def is_small_order_y(y: int) -> bool:
+    """True if the curve points with this y (either sign) have order dividing 8.
+
+    Equivalent to :func:`has_small_order` for curve points, and needs no
+    scalar multiplication; this is the form libsodium's blacklist takes.
+    """
+    return y % P in SMALL_ORDER_Y

@@ -10,7 +10,14 @@ depend on libsodium's internals.
 from __future__ import annotations
 
 import pytest
-from crypto_ed25519_edges import SMALL_ORDER_NON_CANONICAL, forge_identity_r, libsodium_accepts
+from crypto_ed25519_edges import (
+    SMALL_ORDER_CANONICAL,
+    SMALL_ORDER_NON_CANONICAL,
+    forge_identity_r,
+    libsodium_accepts,
+)
+from hypothesis import given
+from hypothesis import strategies as st
 
 from altledger.reference.crypto import ed25519, ed25519_vectors
 from altledger.reference.crypto.ed25519 import Rejection
@@ -22,6 +29,10 @@ from altledger.reference.crypto.edwards25519 import (
     PointDecodingError,
     decode_point,
     has_small_order,
+    is_canonical_encoding,
+    is_on_curve_y,
+    is_small_order_y,
+    parse_encoding,
 )
 from altledger.reference.errors import CryptoInputError
 
@@ -137,6 +148,35 @@ def test_non_canonical_small_order_spellings_are_refused_as_non_canonical():
         with pytest.raises(PointDecodingError):
             decode_point(spelling)
         assert has_small_order(decode_point(spelling, canonical=False))
+
+
+def test_small_order_by_y_equals_small_order_by_multiplication():
+    """§C.3.4 is implemented on y alone (as libsodium's blacklist is); it must
+    agree with the definition [8]P = O on the 8 torsion points and others."""
+    torsion = [decode_point(e) for e in SMALL_ORDER_CANONICAL]
+    assert all(has_small_order(t) and is_small_order_y(t.affine()[1]) for t in torsion)
+    for k in range(1, 40):
+        for point in (BASE * k, BASE * k + torsion[4], BASE * k + torsion[2]):
+            assert is_small_order_y(point.affine()[1]) == has_small_order(point)
+
+
+@given(st.one_of(st.binary(min_size=32, max_size=32),
+                 st.sampled_from(SMALL_ORDER_CANONICAL + SMALL_ORDER_NON_CANONICAL),
+                 st.integers(0, 40).map(lambda d: ((P + d) | (d % 2 << 255)).to_bytes(32, "little"))))
+def test_cheap_canonicity_test_equals_decoding(data):
+    """The square-root-free tests agree with the full RFC 8032 decoder."""
+    try:
+        decode_point(data)
+        verdict = "ok"
+    except PointDecodingError as err:
+        verdict = err.reason
+    y_on_curve = is_on_curve_y(parse_encoding(data)[0])
+    if verdict == "ok":
+        assert is_canonical_encoding(data) and y_on_curve
+    elif verdict == PointDecodingError.NOT_ON_CURVE:
+        assert is_canonical_encoding(data) and not y_on_curve
+    else:
+        assert not is_canonical_encoding(data)
 
 
 def test_verify_returns_false_not_raises_on_wrong_lengths(honest):
