@@ -147,11 +147,11 @@ class TraceRecorder:
     # -- observing a run -----------------------------------------------------------------
 
     def __call__(self, cluster: Cluster, applied: Applied) -> None:
+        name = applied.op[0]
+        if name == "submit":                    # labelled at its first submission, even a no-op one
+            self._register(applied.op[1])
         if not applied.took_effect:
             return
-        name = applied.op[0]
-        if name == "submit":
-            self._register(applied.op[1])
         changed: set[str] = set()
         if applied.shard is not None:
             changed |= self._absorb_shard(applied.before, cluster.shards[applied.shard])

@@ -99,7 +99,11 @@ def test_commit_on_no_breaks_atomicity_and_validity(monkeypatch):
 
 def test_commit_on_no_is_found_by_random_runs(monkeypatch):
     commit_on_no(monkeypatch)
-    assert {"Atomicity", "Validity"} & random_runs()
+    # the first property to fail is Conservation: once the commit is decided, the legs of the participants
+    # still prepared are "pending", but the NO voter's legs will never be applied; Atomicity and Validity
+    # follow when a participant commits (the directed test above), but these runs stop at the first violation
+    assert "Conservation" in random_runs()
+    assert {"Atomicity", "Validity"} <= random_runs(seeds=range(4), stop=False)
 
 
 # -- mutant: a participant buffers its COMMIT outcome instead of forcing it (model variant "noForceCommit") --
