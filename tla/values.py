@@ -21,6 +21,10 @@ model value ``p``  :class:`ModelValue` (never equal to the string ``"p"``)
 unparsable text    :class:`Opaque` (TLC printed something we do not model)
 =================  ========================================================
 
+One limit is Python's: ``True == 1``, so a Python set or mapping cannot hold
+both ``TRUE`` and ``1`` as elements or keys.  TLC refuses to compare a
+boolean with an integer, so no value of a TLC-checked spec needs that.
+
 TLA+ itself does not distinguish a record from a function on strings, or a
 sequence from a function on ``1..n``; :func:`tla_equal` compares with TLA+
 semantics, while ``==`` compares the Python representation.
@@ -298,6 +302,7 @@ _TOKEN = re.compile(r"""
   | (?P<int>-?\d+)
   | (?P<op><<|>>|\|->|:>|@@|\.\.|->|\\in|[{}\[\](),])
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<other>\S)
 """, re.VERBOSE | re.DOTALL)
 
 _UNESCAPE = {"\\": "\\", '"': '"', "n": "\n", "t": "\t", "r": "\r", "f": "\f"}
