@@ -18,10 +18,10 @@ import click
 from altledger.reference.encoding import shard_of_agent
 from altledger.reference.errors import AltledgerError
 from altledger.reference.twopc.cluster import Cluster
-from altledger.reference.twopc.invariants import InvariantChecker, Violation, check_all, check_quiescent
+from altledger.reference.twopc.invariants import Violation, check_quiescent
 from altledger.reference.twopc.scenario import Scenario, load_scenario, save_scenario
-from altledger.reference.twopc.simulate import (PRESETS, Counts, Faults, Outcome, Run, SimulationResult, Workload,
-                                                outcome_of, parse_faults, simulate, simulate_rounds)
+from altledger.reference.twopc.simulate import (PRESETS, Counts, Faults, Outcome, Run, Workload, outcome_of,
+                                                parse_faults, simulate, simulate_rounds)
 from altledger.reference.twopc.snapshot import snapshot, snapshot_digest
 from altledger.reference.twopc.trace import TraceRecorder
 
@@ -90,7 +90,7 @@ def simulate_command(seed: int, agents: int, shards: int, txs: int, max_legs: in
         "workload": {"agents": agents, "shards": shards, "txs": txs, "max_legs": max_legs},
         "faults": asdict(faults) if schedule == "random" else None,
         **summary(result.cluster, result.outcomes, result.counts, result.violations, result.checked,
-                  result.seconds, terminated_required=True),
+                  result.seconds, terminated_required=True, cpu_seconds=result.cpu_seconds),
         **extras,
     }
     emit(report, as_json)
@@ -111,27 +111,14 @@ def replay_command(ops_file: str, trace_path: str | None, snapshot_path: str | N
     A replay need not end terminated: transactions still running are shown
     as ``in progress`` and termination is reported, not required.
     """
-    import time
-    started = time.perf_counter()
     scenario = load_scenario(ops_file)
     cluster = scenario.new_cluster()
-    counts, violations = Counts(), []
-    checker = InvariantChecker(cluster) if check_invariants else None
-
-    def check(c: Cluster, applied: Any) -> None:
-        counts.note(applied)
-        if checker is not None and len(violations) < 20:
-            violations.extend(Violation(v.invariant, f"after operation {counts.ops}: {v.detail}")
-                              for v in checker.observe(c, applied))
-
-    recorder = TraceRecorder(cluster, {tx_id: label for tx_id, label in _labels(scenario).items()}) \
-        if trace_path else None
-    run = Run(cluster, [check] + ([recorder] if recorder else []))
+    recorder = TraceRecorder(cluster, scenario.label_of()) if trace_path else None
+    run = Run(cluster, [recorder] if recorder else [], check_invariants)
     for op in scenario.operations:
         run.apply(op)
-    if check_invariants:
-        violations.extend(check_all(cluster))
-    labels = _labels(scenario)
+    result = run.finish(scenario)
+    labels = scenario.label_of()
     outcomes = [outcome_of(cluster, labels[txid], tx, run.first_no) for txid, tx in cluster.transactions.items()]
     extras = {}
     if recorder is not None:
@@ -139,15 +126,12 @@ def replay_command(ops_file: str, trace_path: str | None, snapshot_path: str | N
     if snapshot_path:
         Path(snapshot_path).write_text(json.dumps(snapshot(cluster), indent=1) + "\n")
         extras["snapshot"] = snapshot_path
+    safety = [v for v in result.violations if v.invariant != "Termination"]
     report = {"command": "replay", "file": ops_file,
-              **summary(cluster, outcomes, counts, violations, check_invariants, time.perf_counter() - started,
-                        terminated_required=False),
+              **summary(cluster, outcomes, result.counts, safety, check_invariants, result.seconds,
+                        terminated_required=False, cpu_seconds=result.cpu_seconds),
               **extras}
     emit(report, as_json)
-
-
-def _labels(scenario: Scenario) -> dict[bytes, str]:
-    return scenario.label_of()
 
 
 def write_outputs(scenario: Scenario, labels: dict[bytes, str], trace_path: str | None, save_ops: str | None,
@@ -169,7 +153,7 @@ def write_outputs(scenario: Scenario, labels: dict[bytes, str], trace_path: str 
 
 
 def summary(cluster: Cluster, outcomes: list[Outcome], counts: Counts, violations: list[Violation],
-            checked: bool, seconds: float, terminated_required: bool) -> dict[str, Any]:
+            checked: bool, seconds: float, terminated_required: bool, cpu_seconds: float | None = None) -> dict[str, Any]:
     """The machine-readable report shared by simulate and replay."""
     termination = check_quiescent(cluster)
     safety = [v for v in violations if v.invariant != "Termination"]
@@ -190,6 +174,7 @@ def summary(cluster: Cluster, outcomes: list[Outcome], counts: Counts, violation
         "terminated": not termination, "termination_problems": [str(v) for v in termination],
         "snapshot_digest": snapshot_digest(cluster),
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu_seconds, 3) if cpu_seconds is not None else None,
         "ok": ok,
     }
 
@@ -250,8 +235,9 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append("termination: NOT reached" + ("" if report["command"] == "simulate" else " (not required)"))
         lines.extend(f"  {p}" for p in report["termination_problems"][:20])
     seconds = report["seconds"] or 1e-9
-    lines.append(f"time: {report['seconds']:.3f} s ({ops['total'] / seconds:,.0f} operations/s, "
-                 f"{len(txs) / seconds:,.0f} transactions/s)")
+    cpu = f", {report['cpu_seconds']:.3f} s CPU" if report.get("cpu_seconds") is not None else ""
+    lines.append(f"time: {report['seconds']:.3f} s{cpu} ({ops['total'] / seconds:,.0f} operations/s, "
+                 f"{len(txs) / seconds:,.0f} transactions/s, wall clock)")
     lines.append(f"snapshot digest: {report['snapshot_digest']}")
     for key in ("trace", "operations_file", "snapshot"):
         if key in report:

@@ -143,31 +143,70 @@ class SimulationResult:
     counts: Counts
     violations: list[Violation]
     checked: bool
-    seconds: float
+    seconds: float                # wall-clock time of the run
+    cpu_seconds: float = 0.0      # CPU time of this process during the run (robust on a loaded machine)
+
+
+class _StopRun(Exception):
+    """Raised to end a run at its first violation (``stop_on_violation``)."""
 
 
 class Run:
-    """A cluster plus the observers called after every operation, recording the operations."""
+    """A cluster plus what watches it: operation log, counts, the invariant checker, observers.
 
-    def __init__(self, cluster: Cluster, observers: Iterable[Observer] = ()) -> None:
+    Every operation goes through :meth:`apply` (or :meth:`record` when it was
+    applied elsewhere, e.g. by ``run_round_schedule``), which records it,
+    counts it, notes the first NO vote of each transaction (to report why it
+    aborted), checks the invariants and calls the observers.
+    """
+
+    def __init__(self, cluster: Cluster, observers: Iterable[Observer] = (), check_invariants: bool = True,
+                 stop_on_violation: bool = False, max_violations: int = 20) -> None:
         self.cluster = cluster
         self.observers = list(observers)
         self.operations: list[Operation] = []
         self.first_no: dict[bytes, VoteReason] = {}
+        self.counts = Counts()
+        self.violations: list[Violation] = []
+        self.checker = InvariantChecker(cluster) if check_invariants else None
+        self.stop_on_violation = stop_on_violation
+        self.max_violations = max_violations
+        self.started, self.cpu_started = time.perf_counter(), time.process_time()
 
     def apply(self, op: Operation) -> Applied:
         return self.record(self.cluster.apply(op))
 
     def record(self, applied: Applied) -> Applied:
-        """Note an operation already applied to the cluster (e.g. by ``run_round_schedule``)."""
+        """Note an operation already applied to the cluster."""
         self.operations.append(applied.op)
+        self.counts.note(applied)
         if applied.result is not None:
             for vote in applied.result.votes:
                 if vote.vote is VoteValue.NO:
                     self.first_no.setdefault(vote.txid, vote.reason)
+        if self.checker is not None and len(self.violations) < self.max_violations:
+            for found in self.checker.observe(self.cluster, applied):
+                self.violations.append(Violation(found.invariant,
+                                                 f"after operation {self.counts.ops}: {found.detail}"))
         for observe in self.observers:
             observe(self.cluster, applied)
+        if self.violations and self.stop_on_violation:
+            raise _StopRun
         return applied
+
+    def finish(self, scenario: Scenario) -> SimulationResult:
+        """Full checks at the end (§11 unless disabled, and Termination), outcomes, timings."""
+        cluster = self.cluster
+        scenario.operations = self.operations
+        violations = list(self.violations)
+        if self.checker is not None:
+            violations.extend(check_all(cluster))
+        violations.extend(check_quiescent(cluster))
+        labels = {txid_of(tx): label for label, tx in scenario.transactions.items()}
+        outcomes = [outcome_of(cluster, label, tx, self.first_no) for label, tx in scenario.transactions.items()]
+        return SimulationResult(scenario, cluster, labels, outcomes, self.counts, violations,
+                                self.checker is not None, time.perf_counter() - self.started,
+                                time.process_time() - self.cpu_started)
 
 
 def make_agents(rng: random.Random, workload: Workload) -> dict[str, int]:
@@ -300,8 +339,13 @@ def drain(run: Run, txs: list[CrossAgentTx], max_ops: int) -> None:
             run.apply(("flush", shard.shard))
 
 
-class _StopRun(Exception):
-    """Raised by the checker to end a run at its first violation (``stop_on_violation``)."""
+def setup(seed: int, workload: Workload) -> tuple[random.Random, list[str], list[str], Scenario]:
+    """The seeded generator, the agents (genesis), the hot agents and an empty scenario."""
+    rng = random.Random(seed)
+    genesis = make_agents(rng, workload)
+    names = list(genesis)
+    hot = rng.sample(names, min(workload.hot_agents, len(names)))
+    return rng, names, hot, Scenario(workload.shards, genesis)
 
 
 def simulate(seed: int, workload: Workload, faults: Faults, check_invariants: bool = True,
@@ -313,45 +357,21 @@ def simulate(seed: int, workload: Workload, faults: Faults, check_invariants: bo
     scenario then holds the operations up to it), which keeps searches for
     bugs with broken protocols short.
     """
-    started = time.perf_counter()
-    rng = random.Random(seed)
-    genesis = make_agents(rng, workload)
-    names = list(genesis)
-    hot = rng.sample(names, min(workload.hot_agents, len(names)))
-    scenario = Scenario(workload.shards, genesis)
-    cluster = scenario.new_cluster()
-    violations: list[Violation] = []
-    checker = InvariantChecker(cluster) if check_invariants else None
-
-    def check(cluster: Cluster, applied: Applied) -> None:
-        if checker is not None and len(violations) < max_violations:
-            for found in checker.observe(cluster, applied):
-                violations.append(Violation(found.invariant, f"after operation {counts.ops}: {found.detail}"))
-            if violations and stop_on_violation:
-                raise _StopRun
-
-    counts = Counts()
-    run = Run(cluster, [lambda c, a: counts.note(a), check, *observers])
+    rng, names, hot, scenario = setup(seed, workload)
+    run = Run(scenario.new_cluster(), observers, check_invariants, stop_on_violation, max_violations)
     try:
-        created = main_phase(run, rng, workload, faults, names, hot, scenario, counts)
-        counts.main_phase_ops = counts.ops
+        created = main_phase(run, rng, workload, faults, names, hot, scenario)
+        run.counts.main_phase_ops = run.counts.ops
         drain(run, created, max_ops=50 * (workload.txs + 10) * workload.max_legs)
     except _StopRun:
         pass
-    scenario.operations = run.operations
-    if check_invariants:
-        violations.extend(check_all(cluster))
-    violations.extend(check_quiescent(cluster))
-    labels = {txid_of(tx): label for label, tx in scenario.transactions.items()}
-    outcomes = [outcome_of(cluster, label, tx, run.first_no) for label, tx in scenario.transactions.items()]
-    return SimulationResult(scenario, cluster, labels, outcomes, counts, violations, check_invariants,
-                            time.perf_counter() - started)
+    return run.finish(scenario)
 
 
 def main_phase(run: Run, rng: random.Random, workload: Workload, faults: Faults, names: list[str], hot: list[str],
-               scenario: Scenario, counts: Counts) -> list[CrossAgentTx]:
+               scenario: Scenario) -> list[CrossAgentTx]:
     """Create and submit the transactions, interleaved with deliveries and faults; return them."""
-    cluster = run.cluster
+    cluster, counts = run.cluster, run.counts
     window = workload.window or 4 * workload.shards
     created: list[CrossAgentTx] = []
     active: list[CrossAgentTx] = []
@@ -394,40 +414,17 @@ def simulate_rounds(seed: int, workload: Workload, batch: int = 0, check_invaria
     runs to completion under the round schedule.  No timeouts are needed:
     without faults every transaction ends.
     """
-    started = time.perf_counter()
-    rng = random.Random(seed)
-    genesis = make_agents(rng, workload)
-    names = list(genesis)
-    hot = rng.sample(names, min(workload.hot_agents, len(names)))
-    scenario = Scenario(workload.shards, genesis)
-    cluster = scenario.new_cluster()
-    checker = InvariantChecker(cluster) if check_invariants else None
-    violations: list[Violation] = []
-    counts = Counts()
-
-    def check(cluster: Cluster, applied: Applied) -> None:
-        counts.note(applied)
-        if checker is not None and len(violations) < max_violations:
-            for found in checker.observe(cluster, applied):
-                violations.append(Violation(found.invariant, f"after operation {counts.ops}: {found.detail}"))
-
-    run = Run(cluster, [check, *observers])
-    batch = batch or 4 * workload.shards
+    rng, names, hot, scenario = setup(seed, workload)
+    run = Run(scenario.new_cluster(), observers, check_invariants, max_violations=max_violations)
+    batch = batch or 2 * workload.shards
     created: list[CrossAgentTx] = []
     while len(created) < workload.txs:
-        txs = []
+        txs: list[CrossAgentTx] = []
         for _ in range(min(batch, workload.txs - len(created))):
-            tx = make_tx(rng, workload, names, hot, cluster, len(created) + 1, planned=txs)
+            tx = make_tx(rng, workload, names, hot, run.cluster, len(created) + 1, planned=txs)
             created.append(tx)
             txs.append(tx)
             scenario.transactions[f"t{len(created)}"] = tx
-        run_round_schedule(cluster, txs, observe=run.record)
-    counts.main_phase_ops = counts.ops
-    scenario.operations = run.operations
-    if check_invariants:
-        violations.extend(check_all(cluster))
-    violations.extend(check_quiescent(cluster))
-    labels = {txid_of(tx): label for label, tx in scenario.transactions.items()}
-    outcomes = [outcome_of(cluster, label, tx, run.first_no) for label, tx in scenario.transactions.items()]
-    return SimulationResult(scenario, cluster, labels, outcomes, counts, violations, check_invariants,
-                            time.perf_counter() - started)
+        run_round_schedule(run.cluster, txs, observe=run.record)
+    run.counts.main_phase_ops = run.counts.ops
+    return run.finish(scenario)

@@ -36,14 +36,16 @@ no-ops — produce no step.  The header's fault budgets are the counts the
 run used, and ``Variant`` is ``"correct"``.
 
 The header is written when the run is over (it lists every transaction and
-agent the run used), by :meth:`TraceRecorder.write`.  Each step carries the
+agent the run used), by :meth:`TraceRecorder.write`.  It cannot carry the
+label -> txid table (the trace reader accepts exactly the six header keys,
+and every constant is handed to TLC); ``altledger twopc simulate --json``
+and ``replay --json`` list each transaction's label with its txid.  Each step carries the
 *full* value of every changed variable, so a trace grows with the square of
 the run's length: traces are meant for runs of tens of transactions.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, Mapping
@@ -306,13 +308,6 @@ class TraceRecorder:
         except ValueError as error:     # e.g. a name TLA+ strings cannot hold
             raise ToolError(f"cannot write the trace {path}: {error}") from None
         return len(self.steps)
-
-    def label_table(self) -> dict[str, str]:
-        """label -> txid (hex): the trace header cannot carry it (its reader allows no extra keys)."""
-        return {label: txid.hex() for txid, label in self.labels.items()}
-
-    def write_labels(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.label_table(), indent=2) + "\n")
 
     def _check_tlc_integers(self, constants: dict[str, Any]) -> None:
         values = list(constants["Genesis"].values())
