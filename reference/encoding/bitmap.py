@@ -85,6 +85,12 @@ def bitmap_bytes(signers: SignerSet) -> bytes:
     return bytes(bits)
 
 
+def bitmap_members(bits: bytes) -> tuple[int, ...]:
+    """The validators whose bits are set, ascending (zero bytes are skipped: quorum bitmaps can be long)."""
+    return tuple(8 * index + offset for index, byte in enumerate(bits) if byte
+                 for offset in range(8) if byte & bit_mask(offset))
+
+
 class SignerBitmap(Kind):
     """u16 validator count N, then ``ceil(N/8)`` bitmap bytes; zero padding; N = 0 iff empty."""
 
@@ -105,10 +111,10 @@ class SignerBitmap(Kind):
         count = U16.read(r, "count")
         bits_start = r.pos
         bits = r.take(bitmap_size(count), "bits")
-        members = tuple(v for v in range(count) if bits[v // 8] & bit_mask(v))
         padding = 8 * len(bits) - count
         if padding and bits[-1] & ((1 << padding) - 1):
             r.fail(f"padding bit(s) set in the last bitmap byte 0x{bits[-1]:02x}", bits_start + len(bits) - 1)
+        members = bitmap_members(bits)
         if count and not members:
             r.fail("no signer: a non-empty validator count with an all-zero bitmap "
                    "(the empty set is written with validator count 0)", start)
