@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -78,12 +79,14 @@ def simulate_command(seed: int, agents: int, shards: int, txs: int, max_legs: in
     """Generate a seeded workload and run it to termination, checking the properties of §11."""
     faults = faults_option(faults_text)
     workload = Workload(agents=agents, shards=shards, txs=txs, max_legs=max_legs)
-    if schedule == "rounds":
-        if faults != PRESETS["none"]:
-            raise click.BadParameter("the round schedule has no faults; omit --faults", param_hint="--faults")
-        result = simulate_rounds(seed, workload, batch=batch or 2 * shards, check_invariants=check_invariants)
-    else:
-        result = simulate(seed, workload, faults, check_invariants=check_invariants)
+    if schedule == "rounds" and faults != PRESETS["none"]:
+        raise click.BadParameter("the round schedule has no faults; omit --faults", param_hint="--faults")
+    with submission_progress(txs, enabled=not as_json) as observers:
+        if schedule == "rounds":
+            result = simulate_rounds(seed, workload, batch=batch or 2 * shards, check_invariants=check_invariants,
+                                     observers=observers)
+        else:
+            result = simulate(seed, workload, faults, check_invariants=check_invariants, observers=observers)
     extras = write_outputs(result.scenario, result.labels, trace_path, save_ops, snapshot_path, result.cluster)
     report = {
         "command": "simulate", "seed": seed, "schedule": schedule,
@@ -132,6 +135,25 @@ def replay_command(ops_file: str, trace_path: str | None, snapshot_path: str | N
                         terminated_required=False, cpu_seconds=result.cpu_seconds),
               **extras}
     emit(report, as_json)
+
+
+@contextmanager
+def submission_progress(total: int, enabled: bool) -> Iterator[list]:
+    """A rich progress bar of submitted transactions on a terminal (stderr); nothing otherwise."""
+    if not enabled or total < 500 or not sys.stderr.isatty():
+        yield []
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+    seen: set[bytes] = set()
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("transactions submitted", total=total)
+
+        def observe(cluster: Cluster, applied: Any) -> None:
+            if applied.op[0] == "submit" and id(applied.op[1]) not in seen:
+                seen.add(id(applied.op[1]))
+                progress.advance(task)
+        yield [observe]
 
 
 def write_outputs(scenario: Scenario, labels: dict[bytes, str], trace_path: str | None, save_ops: str | None,

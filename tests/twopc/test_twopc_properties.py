@@ -33,7 +33,7 @@ def check_simulation(seed, faults, shards, max_legs):
 
 
 @given(seed=st.integers(0, 2**32), faults=fault_mixes, shards=st.integers(1, 5), max_legs=st.integers(2, 5))
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)       # example counts come from the profile (ci: 60; fuzz: 5000)
 def test_random_simulations_keep_every_invariant_and_terminate(seed, faults, shards, max_legs):
     check_simulation(seed, faults, shards, max_legs)
 
@@ -100,7 +100,7 @@ class AnySchedule(RuleBasedStateMachine):
 
 
 TestAnySchedule = AnySchedule.TestCase
-TestAnySchedule.settings = settings(max_examples=40, stateful_step_count=40, deadline=None)
+TestAnySchedule.settings = settings(deadline=None)   # example and step counts come from the profile
 
 
 def test_the_random_property_fails_on_a_broken_protocol(monkeypatch):
