@@ -13,7 +13,7 @@ import random
 from pathlib import Path
 
 from altledger.tla.trace_format import TraceWriter
-from altledger.tla.values import Record
+from altledger.tla.values import FnMap, Record
 
 ACTIONS = {"Produce": ["p"], "Consume": ["c"], "Done": []}
 VARIABLES = ["buffer", "sent", "delivered", "taken"]
@@ -35,21 +35,16 @@ def simulate(path: str | Path, *, producers: int = 2, consumers: int = 2, capaci
     delivered = {p: 0 for p in ps}
     taken = {c: 0 for c in cs}
 
-    def state() -> dict:
-        return {"buffer": list(buffer), "sent": dict(sent), "delivered": dict(delivered), "taken": dict(taken)}
-
     constants = {"Producers": set(ps), "Consumers": set(cs), "Capacity": capacity, "MaxItems": max_items}
-    # sent/delivered/taken are functions on the identity sets: written as
-    # ITF #map (plain dicts with string keys would be records, which TLA+
-    # considers equal anyway).
-    from altledger.tla.values import FnMap
 
-    def frozen() -> dict:
-        s = state()
-        return {"buffer": s["buffer"], "sent": FnMap(s["sent"]), "delivered": FnMap(s["delivered"]),
-                "taken": FnMap(s["taken"])}
+    def state() -> dict:
+        # sent/delivered/taken are functions on the identity sets, written as
+        # ITF #map (a dict with string keys would be a record; TLA+ considers
+        # the two equal anyway).
+        return {"buffer": list(buffer), "sent": FnMap(sent), "delivered": FnMap(delivered),
+                "taken": FnMap(taken)}
 
-    with TraceWriter(path, "Demo", constants, VARIABLES, frozen(), ACTIONS) as writer:
+    with TraceWriter(path, "Demo", constants, VARIABLES, state(), ACTIONS) as writer:
         while True:
             choices = [("Produce", p) for p in ps if sent[p] < max_items and len(buffer) < capacity]
             choices += [("Consume", c) for c in cs if buffer]
@@ -59,12 +54,12 @@ def simulate(path: str | Path, *, producers: int = 2, consumers: int = 2, capaci
             if action == "Produce":
                 sent[who] += 1
                 buffer.append(Record({"from": who, "n": sent[who]}))
-                writer.step("Produce", {"p": who}, state=frozen())
+                writer.step("Produce", {"p": who}, state=state())
             else:
                 item = buffer.pop(0)
                 delivered[item["from"]] += 1
                 taken[who] += 1
-                writer.step("Consume", {"c": who}, state=frozen())
+                writer.step("Consume", {"c": who}, state=state())
         if stop_with_done:
             writer.step("Done", {}, changed={})
         return writer.steps

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from altledger.tla.itf import to_itf
-from altledger.tla.values import Opaque, parse_value_lenient
+from altledger.tla.values import parse_value_lenient
 
 # Severity levels of tool-mode messages (tlc2.output.MP).
 ERROR, TLCBUG, WARNING, STATE = 1, 2, 3, 4
@@ -559,4 +559,4 @@ def render_counterexample(trace: Counterexample, *, changed_only: bool = True) -
 
 __all__ = ["Outcome", "TlcResult", "TraceState", "Counterexample", "ParseError", "Message",
            "EXIT_CODES", "exit_meaning", "split_messages", "parse_output", "parse_dump",
-           "parse_state_body", "parse_sany_errors", "render_counterexample", "Opaque"]
+           "parse_state_body", "parse_sany_errors", "render_counterexample"]
