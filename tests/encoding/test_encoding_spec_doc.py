@@ -97,6 +97,16 @@ def test_layout_table_matches_the_code(cls):
     assert rows[0][4] == f"`0x{cls.TAG:02x}`"
 
 
+def test_size_table_matches_the_code():
+    rows = table_after(TEXT, "<!-- size-table -->")
+    in_doc = {unquote(name): size for name, size in rows}
+    expected = {}
+    for cls in VALUE_TYPES.values():
+        low, high = cls.size_range()
+        expected[cls.__name__] = str(low) if low == high else f"{low} … {high}"
+    assert in_doc == expected
+
+
 REJECTIONS = table_after(TEXT, "<!-- rejection-table -->")
 
 
