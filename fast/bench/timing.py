@@ -131,7 +131,8 @@ def emit(benchmark: str, timings: Sequence[Timing], machine: dict[str, Any], *, 
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    console = Console()
+    # A pipe or a CI log gets a wide table instead of rich's 80-column wrap.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(results_table(f"altledger bench {benchmark} (seconds per call)", timings))
     libraries = ", ".join(f"{k} {v}" for k, v in machine["libraries"].items())
     console.print(f"machine: {machine['cpu']}, {machine['cores']} cores, load {machine['load_average_1_5_15_min']}, "

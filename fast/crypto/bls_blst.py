@@ -23,6 +23,8 @@ tests/crypto/test_crypto_blst_quirks.py:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pyblst import BlstP1Element, BlstP2Element, final_verify, miller_loop
 
 from altledger.reference.crypto.bls import G1_GENERATOR, SIGN_DST, BlsBackend
@@ -33,12 +35,28 @@ _G1_IDENTITY = BlstP1Element()   # pyblst's default element is the identity
 _G2_IDENTITY = BlstP2Element()
 
 
+# KeyValidate is a pure function of the 48 key bytes, and the same validator
+# keys appear in every certificate, so validated points are memoised.  This
+# changes no answer: a cached entry is exactly what _validated_key would
+# compute again (None for an invalid key).
+KEY_CACHE_SIZE = 8192
+
+
 def _uncompress(element: type, data: bytes, group: str) -> object:
     """Decode with curve *and* subgroup check; pyblst raises ValueError("blst error ...")."""
     try:
         return element.uncompress(data)
     except ValueError as err:
         raise DecodeError(f"{group}Point", "point", 0, str(err)) from None
+
+
+@lru_cache(maxsize=KEY_CACHE_SIZE)
+def _validated_key_point(public_key: bytes) -> BlstP1Element | None:
+    try:
+        point = _uncompress(BlstP1Element, public_key, "G1")   # on curve and in G1
+    except DecodeError:
+        return None
+    return None if point == _G1_IDENTITY else point
 
 
 class BlstBackend(BlsBackend):
@@ -54,11 +72,12 @@ class BlstBackend(BlsBackend):
 
     def _validated_key(self, public_key: bytes) -> BlstP1Element | None:
         """KeyValidate (draft-05 §2.5) returning the point, or None if invalid."""
-        try:
-            point = self._decode_g1(public_key)   # on curve and in G1
-        except DecodeError:
-            return None
-        return None if point == _G1_IDENTITY else point
+        return _validated_key_point(public_key)
+
+    @staticmethod
+    def clear_key_cache() -> None:
+        """Forget memoised keys (benchmarks use it to time the cold path)."""
+        _validated_key_point.cache_clear()
 
     def _validated_signature(self, signature: bytes) -> BlstP2Element | None:
         """signature_to_point + signature_subgroup_check (draft-05 §2.7 steps 1-3)."""
