@@ -202,8 +202,9 @@ def _print_summary(spec: Path, cfg: Path, result, workers: int, full_states: boo
         echo(f"counterexample ({n} state{'s' if n != 1 else ''}; {shown}):")
         for line in render_counterexample(result.counterexample, changed_only=not full_states).splitlines():
             echo(f"  {line}")
-    if result.outcome not in ("success",):
-        echo(f"TLC exit status {result.exit_code}: {result.exit_meaning}")
+    if result.outcome != "success":
+        status = "TLC" if result.exit_code is None else f"TLC exit status {result.exit_code}:"
+        echo(f"{status} {result.exit_meaning}")
 
 
 def _version(text: str | None) -> str:

@@ -43,7 +43,7 @@ class Progress:
     ``elapsed`` is ticked by us in between)."""
 
     elapsed: float
-    phase: str = "starting"
+    phase: str = "launching Java"
     generated: int | None = None
     distinct: int | None = None
     queue: int | None = None
@@ -178,7 +178,7 @@ def _name_temporal_property(result: TlcResult, cfg: Path) -> None:
             result.violated = properties[0]
 
 
-_PHASES = {2220: "parsing", 2185: "starting", 2189: "computing initial states",
+_PHASES = {2220: "parsing", 2185: "starting the model checker", 2189: "computing initial states",
            2190: "exploring", 2192: "checking temporal properties", 2267: "exploring",
            2186: "finished"}
 

@@ -269,7 +269,8 @@ def _header_problem(trace: Trace, tlc: TlcResult) -> InputFileError:
     detail = tlc.headline()
     return InputFileError(f"{trace.path}:1", "header",
                           f"TLC rejected the generated check module (does the header match spec "
-                          f"{trace.header.spec}: constants, vars, action names and arity?): {detail}")
+                          f"{trace.header.spec}: constants and its ASSUMEs, vars, action names and "
+                          f"arity?): {detail}")
 
 
 def validate_trace(trace_path: str | Path, spec_dir: str | Path = "tla", *, keep: bool = False,
@@ -305,7 +306,7 @@ def validate_trace(trace_path: str | Path, spec_dir: str | Path = "tla", *, keep
 
 def _judge(trace: Trace, tlc: TlcResult, result: TraceResult, work: Path, spec_dir: Path) -> None:
     steps = trace.steps
-    if tlc.outcome in (Outcome.PARSE_ERROR, Outcome.CONFIG_ERROR):
+    if tlc.outcome in (Outcome.PARSE_ERROR, Outcome.CONFIG_ERROR, Outcome.ASSUMPTION):
         raise _header_problem(trace, tlc)
     if tlc.outcome == Outcome.EVAL_ERROR:
         matched = _cursor_reached(tlc)

@@ -206,6 +206,7 @@ def test_a_buggy_implementation_is_caught(tmp_path):
     (lambda h: h["constants"].pop("Capacity"), "TLC rejected the generated check module"),
     (lambda h: h["actions"].update(Fly=[]), "TLC rejected the generated check module"),
     (lambda h: h["actions"].update(Done=["x"]), "TLC rejected the generated check module"),
+    (lambda h: h["constants"].update(Capacity=0), "assumption false"),
     (lambda h: (h["vars"].append("extra"), h["init"].update(extra=0)), "not in the spec: extra"),
     (lambda h: h.update(spec="NoSuchSpec"), "not found"),
 ])
