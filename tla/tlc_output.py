@@ -360,7 +360,7 @@ def _in_error_section(lines: list[str], index: int) -> bool:
             return True
         if s.startswith("*** Warnings"):
             return False
-    return True
+    return False
 
 
 def parse_sany_warnings(text: str) -> list[str]:

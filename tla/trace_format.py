@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 from altledger.reference.errors import InputFileError
 from altledger.tla.itf import ItfError, from_itf, to_itf
-from altledger.tla.values import IDENTIFIER, RESERVED, canonical
+from altledger.tla.values import IDENTIFIER, RESERVED, canonical, to_tla
 
 FORMAT = "altledger-trace/1"
 HEADER_KEYS = ("format", "spec", "constants", "vars", "init", "actions")
@@ -55,7 +55,6 @@ class TraceStep:
 
     def call(self) -> str:
         """``Produce(p = "p1")``, for messages."""
-        from altledger.tla.values import to_tla
         args = ", ".join(f"{k} = {to_tla(v)}" for k, v in self.params.items())
         return f"{self.action}({args})"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,24 @@ def test_a_header_that_does_not_fit_the_spec_is_an_input_error(honest, tmp_path,
     with pytest.raises(InputFileError, match=reason) as info:
         validate_trace(path, TLA)
     assert info.value.location == f"{path}:1"
+
+
+def test_mutant_validator_without_unchanged_pins_misses_a_forgotten_change(honest, tmp_path, monkeypatch):
+    """The rejection tests above can fail: with the UNCHANGED pins removed from
+    the generated module, a step that forgets to list a changed variable is
+    (wrongly) accepted."""
+    import altledger.tla.trace as trace_module
+
+    real = trace_module.check_module
+
+    def without_unchanged(trace):
+        name, text, cfg = real(trace)
+        weakened = re.sub(r"ELSE UNCHANGED \w+", "ELSE TRUE", text)
+        assert weakened != text
+        return name, weakened, cfg
+
+    lines, states = lines_of(honest), [{k: _plain(v) for k, v in s.items()} for s in states_before(honest)]
+    corrupt_undeclared_change(lines, states)
+    path = save(tmp_path, lines)
+    monkeypatch.setattr(trace_module, "check_module", without_unchanged)
+    assert validate_trace(path, TLA).accepted
