@@ -49,7 +49,7 @@ class Faults:
     crash: float = 0.0      # crash a random up shard
     recover: float = 0.1    # recover a random down shard (when one is down)
     reorder: float = 0.0    # a delivery takes a random envelope instead of the oldest
-    timeout: float = 0.0    # a timeout for a random unfinished transaction at one of its shards
+    timeout: float = 0.0    # a timeout for one of the 4 oldest unfinished transactions, at one of its shards
     flush: float = 0.05     # flush a random shard's buffer
 
     def describe(self) -> str:
@@ -58,8 +58,8 @@ class Faults:
 
 PRESETS = {
     "none": Faults(),
-    "mild": Faults(loss=0.02, dup=0.02, crash=0.002, reorder=0.3, timeout=0.01),
-    "harsh": Faults(loss=0.1, dup=0.1, crash=0.01, recover=0.05, reorder=1.0, timeout=0.05),
+    "mild": Faults(loss=0.02, dup=0.02, crash=0.002, reorder=0.3, timeout=0.05),
+    "harsh": Faults(loss=0.1, dup=0.1, crash=0.01, recover=0.05, reorder=1.0, timeout=0.1),
 }
 
 
@@ -300,8 +300,8 @@ def main_phase_op(rng: random.Random, faults: Faults, cluster: Cluster,
         return ("recover", rng.choice(down)), False
     if name in ("loss", "dup"):
         return ("drop" if name == "loss" else "duplicate", rng.choice(list(cluster.network))), False
-    if name == "timeout":
-        tx = rng.choice(active)
+    if name == "timeout":                # "waited long enough": one of the oldest unfinished transactions
+        tx = rng.choice(active[:4])
         return ("timeout", rng.choice(participants_of(tx, cluster.shard_count)), txid_of(tx)), False
     if name == "flush":
         return ("flush", rng.randrange(cluster.shard_count)), False
