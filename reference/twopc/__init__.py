@@ -35,7 +35,7 @@ The API other code builds on (kept stable)::
     check_all(cluster)                                 # [] when §11.1-11.4 hold (full scan)
     checker = InvariantChecker(cluster)                # incremental: checker.observe(cluster, applied)
     check_quiescent(cluster)                           # [] when terminated (§11.6)
-    run_round_schedule(cluster, txs)                   # §13.3
+    run_round_schedule(cluster, txs, observe=None)     # §13.3; observe(applied) after each operation
 
     step(shard_state, Deliver(envelope))               # one shard step -> StepResult(state, sent,
                                                        #   log_writes, votes)
@@ -47,7 +47,9 @@ The API other code builds on (kept stable)::
     recorder = TraceRecorder(fresh_cluster)            # an observer; then
     recorder.write("run.trace")                        # validate with altledger.tla.trace.validate_trace
 
-    result = simulate(seed, Workload(...), parse_faults("mild"))   # -> SimulationResult
+    result = simulate(seed, Workload(...), parse_faults("mild"))   # -> SimulationResult: scenario (the
+                                                       # operations, replayable), cluster, outcomes, counts,
+                                                       # violations; simulate_rounds(seed, workload) for §13.3
 """
 
 from altledger.reference.twopc.cluster import Applied, Cluster, Operation, run_round_schedule

@@ -117,6 +117,8 @@ class Cluster:
     def submit(self, tx: CrossAgentTx) -> Applied:
         """``submit(tx)``: hand ``tx`` to ``coordinator(tx)`` (§8.1); a no-op if that shard is down."""
         op = ("submit", tx)
+        if not isinstance(tx, CrossAgentTx):
+            raise ValueError(f"submit takes a CrossAgentTx, got {type(tx).__name__}")
         self.transactions.setdefault(txid_of(tx), tx)
         coordinator = coordinator_of(tx, self.shard_count)
         if not self.shards[coordinator].up:
