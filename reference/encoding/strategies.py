@@ -55,7 +55,8 @@ user_data = st.one_of(st.binary(max_size=8), st.binary(min_size=MAX_USER_DATA - 
 @st.composite
 def signer_sets(draw, min_validators: int = 1, max_validators: int = 70) -> SignerSet:
     """A non-empty signer set (the empty one belongs to the genesis QC only)."""
-    count = draw(st.one_of(st.integers(min_validators, max_validators), st.just(65535)))
+    # The largest validator set (8 KiB bitmap) now and then: its decoding is the slow case.
+    count = 65535 if draw(st.integers(0, 9)) == 0 else draw(st.integers(min_validators, max_validators))
     first = draw(st.integers(0, count - 1))
     others = draw(st.lists(st.integers(0, count - 1), max_size=12))
     return SignerSet.of(count, [first, *others])

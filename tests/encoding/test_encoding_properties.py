@@ -39,20 +39,55 @@ def check_decoded_or_rejected(data: bytes) -> Value | None:
     return value
 
 
+def check_every_strict_prefix_is_truncated(value: Value) -> None:
+    """A value is self-delimiting: no strict prefix of its encoding decodes.
+
+    Cut points: the first and second byte of every field (a field missing, a
+    field cut short), so every field is reported as truncated once, plus the
+    first, middle and last byte (independent of the decoder's own spans).
+    """
+    from altledger.reference.encoding.values import decode_spans
+
+    data = value.encode()
+    _, spans = decode_spans(data)
+    cuts = {cut for s in spans for cut in (s.offset, s.offset + 1)}
+    cuts |= {0, len(data) // 2, len(data) - 1}
+    for end in sorted(cut for cut in cuts if 0 <= cut < len(data)):
+        with pytest.raises(DecodeError) as caught:
+            decode(data[:end])
+        assert caught.value.offset <= end
+        assert "truncated" in caught.value.reason
+
+
+def check_extension_is_trailing(value: Value, extra: bytes) -> None:
+    data = value.encode()
+    with pytest.raises(DecodeError) as caught:
+        decode(data + extra)
+    assert (caught.value.field, caught.value.offset) == ("end", len(data))
+
+
+def check_json_round_trip(value: Value) -> None:
+    assert value_from_json(value_to_json(value)) == value
+
+
+# -- tests -------------------------------------------------------------------------------------
+
 def test_strategies_cover_every_type():
     assert set(STRATEGIES) == set(TYPES)
 
 
 @pytest.mark.parametrize("cls", TYPES, ids=lambda c: c.__name__)
-def test_round_trip(cls):
-    given(STRATEGIES[cls])(check_round_trip)()
+def test_round_trips_and_self_delimiting(cls):
+    """Per type: binary and JSON round trips; no strict prefix decodes; any extension is trailing bytes.
 
-
-@pytest.mark.parametrize("cls", TYPES, ids=lambda c: c.__name__)
-def test_json_form_round_trip(cls):
-    @given(STRATEGIES[cls])
-    def run(value):
-        assert value_from_json(value_to_json(value)) == value
+    One test per type (rather than one per property) so each generated value serves every check.
+    """
+    @given(STRATEGIES[cls], st.binary(min_size=1, max_size=3))
+    def run(value, extra):
+        check_round_trip(value)
+        check_json_round_trip(value)
+        check_every_strict_prefix_is_truncated(value)
+        check_extension_is_trailing(value, extra)
 
     run()
 
@@ -116,42 +151,5 @@ def test_mutated_encodings_per_type(cls):
     @given(mutated_encodings(STRATEGIES[cls]))
     def run(data):
         check_decoded_or_rejected(data)
-
-    run()
-
-
-def check_every_strict_prefix_is_truncated(value: Value) -> None:
-    """A value is self-delimiting: no strict prefix of its encoding decodes.
-
-    Cut points: the first, second and last byte of every field (where the
-    decoder's behaviour changes), which names every field as truncated once,
-    plus every 16th byte and the last one (independent of the decoder's spans).
-    """
-    from altledger.reference.encoding.values import decode_spans
-
-    data = value.encode()
-    _, spans = decode_spans(data)
-    cuts = {cut for s in spans for cut in (s.offset, s.offset + 1, s.offset + len(s.data) - 1)}
-    cuts |= set(range(0, len(data), 16)) | {len(data) - 1}
-    for end in sorted(cut for cut in cuts if 0 <= cut < len(data)):
-        with pytest.raises(DecodeError) as caught:
-            decode(data[:end])
-        assert caught.value.offset <= end
-        assert "truncated" in caught.value.reason
-
-
-def check_extension_is_trailing(value: Value, extra: bytes) -> None:
-    data = value.encode()
-    with pytest.raises(DecodeError) as caught:
-        decode(data + extra)
-    assert (caught.value.field, caught.value.offset) == ("end", len(data))
-
-
-@pytest.mark.parametrize("cls", TYPES, ids=lambda c: c.__name__)
-def test_truncation_and_extension(cls):
-    @given(STRATEGIES[cls], st.binary(min_size=1, max_size=3))
-    def run(value, extra):
-        check_every_strict_prefix_is_truncated(value)
-        check_extension_is_trailing(value, extra)
 
     run()
