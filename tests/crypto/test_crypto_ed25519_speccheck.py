@@ -107,23 +107,18 @@ def lenient_verdict(pk: bytes, msg: bytes, sig: bytes) -> bool:
     return r_prime.encode() == sig[:32]
 
 
-CASES = None
+@pytest.fixture(scope="module")
+def cases(external_vectors):
+    return speccheck_cases(external_vectors)
 
 
-def _cases(external_vectors):
-    global CASES
-    if CASES is None:
-        CASES = speccheck_cases(external_vectors)
-    return CASES
-
-
-def test_there_are_twelve_cases(external_vectors):
-    assert len(_cases(external_vectors)) == 12
+def test_there_are_twelve_cases(cases):
+    assert len(cases) == 12
 
 
 @pytest.mark.parametrize("index", range(12))
-def test_verdict_follows_from_policy_and_matches_libsodium(external_vectors, index):
-    pk, msg, sig = _cases(external_vectors)[index]
+def test_verdict_follows_from_policy_and_matches_libsodium(cases, index):
+    pk, msg, sig = cases[index]
     facts = measure(pk, msg, sig)
     expected = policy_verdict(facts)
     assert ed25519.rejection_reason(pk, msg, sig) is expected, facts
@@ -132,17 +127,16 @@ def test_verdict_follows_from_policy_and_matches_libsodium(external_vectors, ind
     assert (LIBSODIUM_SPECCHECK_ROW[index] == "V") == (expected is None), facts
 
 
-def test_derived_rows_reproduce_the_published_rows(external_vectors):
-    cases = _cases(external_vectors)
+def test_derived_rows_reproduce_the_published_rows(cases):
     ours = "".join("V" if policy_verdict(measure(*c)) is None else "X" for c in cases)
     lenient = "".join("V" if lenient_verdict(*c) else "X" for c in cases)
     assert ours == LIBSODIUM_SPECCHECK_ROW
     assert lenient == LENIENT_SPECCHECK_ROW
 
 
-def test_expected_reasons_per_case(external_vectors):
+def test_expected_reasons_per_case(cases):
     """The reasons spec/crypto.md §C.4 prints in its table, derived here again."""
-    reasons = [policy_verdict(measure(*c)) for c in _cases(external_vectors)]
+    reasons = [policy_verdict(measure(*c)) for c in cases]
     assert reasons == [
         Rejection.A_SMALL_ORDER, Rejection.A_SMALL_ORDER, Rejection.R_SMALL_ORDER, None,
         Rejection.EQUATION, Rejection.EQUATION, Rejection.S_NOT_REDUCED, Rejection.S_NOT_REDUCED,
