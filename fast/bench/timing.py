@@ -33,7 +33,9 @@ class Timing:
     """Seconds per call of one operation: median, min and max over ``runs`` runs.
 
     Each run calls the operation ``inner`` times and divides, so operations
-    of a few microseconds are not drowned by timer resolution.
+    of a few microseconds are not drowned by timer resolution.  ``cpu_median_s``
+    is the same median in process CPU time: on a shared, loaded machine it
+    stays close to the idle wall time while the wall time does not.
     """
 
     operation: str
@@ -43,6 +45,7 @@ class Timing:
     median_s: float
     min_s: float
     max_s: float
+    cpu_median_s: float
     notes: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -56,14 +59,15 @@ def measure(operation: str, implementation: str, call: Callable[[], object], *, 
         raise ValueError("runs and inner must be at least 1")
     for _ in range(warmup):
         call()
-    per_call = []
+    per_call, cpu_per_call = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(inner):
             call()
         per_call.append((time.perf_counter() - start) / inner)
+        cpu_per_call.append((time.process_time() - cpu_start) / inner)
     return Timing(operation, implementation, runs, inner, statistics.median(per_call),
-                  min(per_call), max(per_call), dict(notes or {}))
+                  min(per_call), max(per_call), statistics.median(cpu_per_call), dict(notes or {}))
 
 
 def _cpu_model() -> str:
@@ -116,11 +120,11 @@ def results_table(title: str, timings: Sequence[Timing]) -> Table:
     table = Table(title=title)
     for column in ("operation", "implementation"):
         table.add_column(column)
-    for column in ("median", "min", "max", "runs × inner"):
+    for column in ("median", "min", "max", "CPU median", "runs × inner"):
         table.add_column(column, justify="right")
     for t in timings:
         table.add_row(t.operation, t.implementation, format_seconds(t.median_s), format_seconds(t.min_s),
-                      format_seconds(t.max_s), f"{t.runs} × {t.inner}")
+                      format_seconds(t.max_s), format_seconds(t.cpu_median_s), f"{t.runs} × {t.inner}")
     return table
 
 
