@@ -14,8 +14,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from altledger.tla.itf import ItfError, from_itf, itf_to_tla, to_itf
-from altledger.tla.values import (FnMap, ModelValue, Opaque, Record, Tup, ValueSyntaxError, canonical,
-                                  normal_form, parse_value, parse_value_lenient, tla_equal, to_tla)
+from altledger.tla.value_parser import ValueSyntaxError, parse_value, parse_value_lenient
+from altledger.tla.values import FnMap, ModelValue, Opaque, Record, Tup, canonical, normal_form, tla_equal, to_tla
 
 field_names = st.sampled_from(["a", "b", "from", "n", "x1", "val"])
 tla_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("\n\t\"\\"),
