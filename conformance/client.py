@@ -1,0 +1,79 @@
+"""The built-in conformance client: the JSON-lines protocol of conformance/README.md on stdin/stdout.
+
+``altledger conformance client --impl NAME`` is what ``altledger
+conformance run --impl NAME`` starts as a subprocess, so our own
+implementations are checked through exactly the path a Go or Rust client
+takes.  It is also the worked example of the protocol: read one line, answer
+one line, flush, until end of input.
+
+Every request is answered, even a bad one: input the implementation rejects
+becomes ``{"id": n, "error": {"type": ..., "message": ...}}`` (the typed
+errors of :mod:`altledger.reference.errors` keep their class name); an
+unexpected exception becomes type ``InternalError`` and its traceback goes
+to stderr, which the runner passes through.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from typing import IO, Any
+
+from altledger.conformance.suites import PROTOCOL, SUITES, suite
+from altledger.reference.errors import AltledgerError
+
+
+class Client:
+    """Answers requests for one implementation name, across every suite that knows it."""
+
+    def __init__(self, impl: str) -> None:
+        self.impl = impl
+        self.backends: dict[str, Any] = {}
+
+    def hello(self) -> dict[str, Any]:
+        return {"protocol": PROTOCOL, "implementation": self.impl, "suites": sorted(SUITES)}
+
+    def backend(self, suite_name: str) -> Any:
+        if suite_name not in self.backends:
+            self.backends[suite_name] = suite(suite_name).load(suite(suite_name).backend)(self.impl)
+        return self.backends[suite_name]
+
+    def answer(self, request: Any) -> dict[str, Any]:
+        """The response object for one parsed request line."""
+        if not isinstance(request, dict) or "id" not in request:
+            return {"id": None, "error": {"type": "ProtocolError",
+                                          "message": "a request is a JSON object with an 'id' member"}}
+        ident = request["id"]
+        if "hello" in request:
+            return {"id": ident, "hello": self.hello()}
+        missing = [k for k in ("suite", "kind", "input") if k not in request]
+        if missing:
+            return {"id": ident, "error": {"type": "ProtocolError",
+                                           "message": f"request lacks {', '.join(missing)}"}}
+        try:
+            chosen = suite(request["suite"])
+            output = chosen.load(chosen.handler)(request["kind"], request["input"], self.backend(request["suite"]))
+        except AltledgerError as error:
+            return {"id": ident, "error": {"type": type(error).__name__, "message": str(error)}}
+        except Exception as error:  # noqa: BLE001 - reported to the runner, traceback on stderr
+            traceback.print_exc(file=sys.stderr)
+            return {"id": ident, "error": {"type": "InternalError", "message": f"{type(error).__name__}: {error}"}}
+        return {"id": ident, "output": output}
+
+
+def serve(impl: str, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> int:
+    """Answer every request line until end of input; return the exit status (0)."""
+    client = Client(impl)
+    for line in stdin:
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+        except json.JSONDecodeError as error:
+            response = {"id": None, "error": {"type": "ProtocolError", "message": f"not JSON: {error.msg}"}}
+        else:
+            response = client.answer(request)
+        stdout.write(json.dumps(response, separators=(",", ":")) + "\n")
+        stdout.flush()
+    return 0

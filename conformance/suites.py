@@ -1,0 +1,79 @@
+"""The conformance suites: which vectors, schemas, generator and client handler each suite uses.
+
+Why a registry: the runner, the protocol and the built-in client are
+suite-generic; a request's ``suite`` member selects everything
+suite-specific through this table.  A new protocol (e.g. the hashgraph)
+adds one :class:`Suite` here and its own modules; nothing else changes.
+
+A suite names, as ``module:attribute`` strings imported on use:
+
+* ``generator`` — ``() -> list[dict]``: every vector, built from the
+  reference (each has ``id``, ``kind``-specific members and ``expected``);
+* ``handler`` — ``(kind, input, backend) -> output``: the built-in
+  client's answer to one request;
+* ``backend`` — ``(impl_name) -> backend``: what ``--impl NAME`` means;
+* ``kinds`` — vector kind -> JSON Schema file in ``conformance/schemas``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from altledger.reference.errors import ToolError
+
+CONFORMANCE_DIR = Path(__file__).resolve().parent
+SCHEMA_DIR = CONFORMANCE_DIR / "schemas"
+VECTOR_DIR = CONFORMANCE_DIR / "vectors"
+PROTOCOL = "altledger-conformance/1"
+# Members of a vector that describe it rather than being input for the client.
+DESCRIPTIVE = ("id", "suite", "kind", "description", "clauses", "expected")
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    kinds: dict[str, str]                       # kind -> schema file name
+    shared_schemas: tuple[str, ...]             # schema files the kind schemas refer to
+    generator: str
+    handler: str
+    backend: str
+    compared: dict[str, tuple[str, ...]]        # kind -> the output members the runner compares
+    impls: tuple[str, ...] = ("reference", "fast")
+    broken: str = ""                            # module:attribute -> {bug name: (description, clauses)}
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def vectors_dir(self, root: Path = VECTOR_DIR) -> Path:
+        return root / self.name
+
+    def load(self, attribute: str) -> Callable[..., Any]:
+        module, _, name = attribute.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+SUITES: dict[str, Suite] = {
+    "twopc": Suite(
+        name="twopc",
+        kinds={"step": "twopc-step.schema.json", "run": "twopc-run.schema.json"},
+        shared_schemas=("twopc-defs.schema.json",),
+        generator="altledger.conformance.twopc_vectors:all_vectors",
+        handler="altledger.conformance.twopc_handler:handle",
+        backend="altledger.conformance.twopc_backends:backend",
+        compared={"step": ("state", "sent", "log_writes"), "run": ("outcomes", "snapshot", "digests")},
+        broken="altledger.conformance.broken_clients:BUGS",
+    ),
+}
+
+
+def suite(name: str) -> Suite:
+    found = SUITES.get(name)
+    if found is None:
+        raise ToolError(f"unknown conformance suite {name!r}; known: {', '.join(sorted(SUITES))}")
+    return found
+
+
+def request_input(vector: dict[str, Any]) -> dict[str, Any]:
+    """What the client receives for a vector: the vector without its descriptive members."""
+    return {k: v for k, v in vector.items() if k not in DESCRIPTIVE}
