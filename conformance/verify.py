@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from altledger.conformance.checks import Check, Result, run_check
+from altledger.conformance.checks import Check, Outcome, Progress, Result, run_check
 
 # Order matters only for reading the table: cheap foundations first.
 PROVIDERS: list[str] = [
@@ -27,10 +27,25 @@ PROVIDERS: list[str] = [
 
 
 def collect_checks() -> list[Check]:
+    """Every provider's checks.  A provider that cannot even be imported or
+    listed is itself a failed check (never a crash of the whole run, never a
+    silent omission)."""
     checks: list[Check] = []
     for name in PROVIDERS:
-        checks.extend(importlib.import_module(name).checks())
+        try:
+            checks.extend(importlib.import_module(name).checks())
+        except Exception as exc:  # noqa: BLE001 - reported as a failed check
+            checks.append(_broken_provider(name, exc))
     return checks
+
+
+def _broken_provider(name: str, exc: Exception) -> Check:
+    message = f"provider {name} failed to load: {type(exc).__name__}: {exc}"
+
+    def run(progress: Progress) -> Outcome:
+        return Outcome(False, "provider error", message)
+
+    return Check("verify", name, run)
 
 
 def _select(checks: list[Check], patterns: tuple[str, ...]) -> list[Check]:

@@ -9,6 +9,7 @@ wheel.  These tests catch both mistakes.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -45,9 +46,20 @@ def test_every_declared_package_exists():
 
 def test_wheel_installs_only_altledger(tmp_path):
     """A regular (non-editable) build holds altledger/... and nothing at top level."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(REPO)],
-                   check=True, capture_output=True)
-    (wheel,) = tmp_path.glob("altledger-*.whl")
+    # Build from a copy of the tracked files: setuptools writes build/ into the
+    # source tree, and a wheel must not depend on untracked files anyway.
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, check=True,
+                             capture_output=True).stdout.decode().split("\0")
+    source = tmp_path / "src"
+    for name in filter(None, tracked):
+        if (REPO / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
+    wheels = tmp_path / "wheels"
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, f"building the wheel failed:\n{build.stderr[-3000:]}"
+    (wheel,) = wheels.glob("altledger-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         tops = {name.split("/")[0] for name in zf.namelist()}
         names = set(zf.namelist())
