@@ -1,0 +1,50 @@
+"""Two-phase commit, optimised: the same results as ``altledger.reference.twopc``, faster.
+
+spec/two_phase_commit.md is implemented twice.  The reference is written to
+be read; this package is written to be fast *and give exactly the
+reference's results* — the same snapshot after every operation (checked by
+the stateful cross-check in ``crosscheck``), the same per-shard steps (the
+conformance runner), and the same round-schedule results in batch mode.
+
+What is different is the representation, never a rule:
+
+==================  ==========================================================
+``codes``           records are ints ``t << 3 | kind``, messages tuples
+                    ``(code, t, shard_field)``; the reference value each code
+                    stands for, and conversions at the boundary
+``txtable``         agents and transactions interned once as small integers,
+                    with their §3 facts (participants, coordinator, legs per
+                    shard) computed once
+``shard``           ``FastShard``: mutable per-shard state with the derived
+                    state of §4.3 (``rmState``, locks, decided) kept in
+                    indexes updated as records reach the log; the rules of
+                    §7, §8 and §9 as methods
+``cluster``         ``Cluster``: the operations of §13.1, same API as the
+                    reference's, returning an equivalent ``Applied``
+``snapshot``        the reference's snapshot format, byte for byte (printed
+                    by the reference's own JSON functions); shards read back
+``stepjson``        one shard step from the snapshot's per-shard JSON
+                    (conformance step vectors)
+``batch``           the round schedule of §13.3 with shards in groups that
+                    run side by side (``workers`` for processes)
+``compare``         reference and fast batch results in one comparable form
+``workload``        seeded batches of transfers (tests, benchmark)
+``crosscheck``      the Hypothesis state machine driving both implementations
+==================  ==========================================================
+
+API::
+
+    from altledger.fast.twopc import Cluster, snapshot_json, run_batches
+
+    cluster = Cluster(shard_count, genesis)        # as reference.twopc.Cluster
+    cluster.apply(("submit", tx)); cluster.deliver(1); ...
+    snapshot_json(cluster) == reference snapshot_json(reference_cluster)
+
+    result = run_batches(shard_count, genesis, batches, workers=2)   # §13.3, batch by batch
+"""
+
+from altledger.fast.twopc.batch import BatchResult, run_batches
+from altledger.fast.twopc.cluster import Applied, Cluster
+from altledger.fast.twopc.snapshot import snapshot, snapshot_digest, snapshot_json
+
+__all__ = ["Applied", "BatchResult", "Cluster", "run_batches", "snapshot", "snapshot_digest", "snapshot_json"]

@@ -1,0 +1,406 @@
+"""Batch mode: the round schedule of spec/two_phase_commit.md §13.3 over groups of shards.
+
+The input is a fresh cluster (``shard_count``, ``genesis``) and a list of
+batches of transactions; each batch runs to completion under the round
+schedule before the next starts — exactly what calling the reference's
+``run_round_schedule(cluster, batch)`` once per batch does.
+
+**Why shards can run side by side.**  In round ``r`` each shard takes only
+messages sent in round ``r − 1``, so no shard's step in round ``r`` depends on
+another shard's step of the same round (§13.3).  The shards are split into
+contiguous blocks, one :class:`ShardGroup` per block; a group runs its shards'
+steps of one round, in ascending shard order, with the same
+:class:`~altledger.fast.twopc.shard.FastShard` rules the cluster uses (never a
+different rule for batch mode).  Between rounds the groups exchange the
+messages addressed to each other's shards.
+
+**Why the results are those of the sequential order.**  The sequential
+schedule lets shard ``0 … K−1`` take, each in ascending send number, the
+messages of the previous round; a message's send number is its position in
+the sequence "round by round; within a round, shard by shard in ascending
+order; within a shard, in the order its steps sent".  So the order in which a
+shard takes its messages is: by sender shard, then by the sender's own send
+order.  Blocks are contiguous, so for a recipient in block ``g`` that order is
+"messages from lower blocks, then from its own block, then from higher
+blocks", each already in (sender, send order) order — which is how
+:meth:`ShardGroup.run_round` fills each inbox.  The send numbers are assigned
+afterwards from each shard's per-round send count (:class:`BatchResult`), as
+if the shards had run one after another.
+
+**Transaction identity.**  A transaction is named by the position of its first
+occurrence in the flattened input (batch by batch).  Every group derives this
+independently from the content (``(user_data, compact legs)``, which
+determines the encoding and so the txid, §3.2), so groups agree without
+talking, and no txid is computed on the hot path.
+
+Groups run in-process (:func:`run_batches` with ``workers=None``; tests) or each
+in its own persistent worker process (``altledger.fast.twopc.workers``);
+``workers=1`` runs one worker process through the same code path as ``2``.
+"""
+
+from __future__ import annotations
+
+import gc
+from array import array
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any, Iterable, Mapping, Sequence
+
+from altledger.fast.twopc.codes import COMMITTED, KIND_BITS, PREPARED
+from altledger.fast.twopc.shard import FastShard
+from altledger.fast.twopc.txtable import AgentTable, TxTable
+from altledger.reference.encoding import CrossAgentTx, LegKind
+
+
+def blocks(shard_count: int, groups: int) -> list[range]:
+    """``groups`` contiguous, nearly equal blocks of shards ``0 … K−1``."""
+    if type(groups) is not int or not 1 <= groups <= shard_count:
+        raise ValueError(f"the number of shard groups must be an int in 1..{shard_count} (one per worker), "
+                         f"got {groups!r}")
+    return [range(g * shard_count // groups, (g + 1) * shard_count // groups) for g in range(groups)]
+
+
+def pack(messages: Sequence[tuple[int, int, int, int]]) -> bytes:
+    """Messages ``(recipient, code, t, shard_field)`` as raw int64s (the form they cross processes in)."""
+    return array("q", chain.from_iterable(messages)).tobytes()
+
+
+def unpack(data: bytes) -> list[int]:
+    values = array("q")
+    values.frombytes(data)
+    return values.tolist()
+
+
+@dataclass
+class RoundReport:
+    """What a group did in one round: sends per owned shard, and the messages for every other group."""
+
+    counts: list[int]
+    remote: list[bytes | None]
+
+
+@dataclass
+class GroupFinal:
+    """A group's state after the last batch (compact; turned into reference terms by ``compare``)."""
+
+    shards: dict[int, dict[str, Any]]
+    first_no: dict[int, tuple[int, int, int, int]]          # t -> (batch, round, shard, reason)
+    committed: list[int]                                     # some owned participant committed t
+    unfinished: list[int]                                    # an owned coordinator busy or participant prepared
+    history: list[tuple[int, int, int, bytes]]               # (batch, round, shard, packed messages sent)
+
+
+class ShardGroup:
+    """The shards of one block and their steps (see the module docstring)."""
+
+    def __init__(self, shard_count: int, owned: range, owner: Sequence[int], genesis: Mapping[bytes, int],
+                 batches: Sequence[Sequence[CrossAgentTx]], keep_history: bool = True) -> None:
+        self.index = owner[owned[0]]
+        self.groups = max(owner) + 1
+        self.owned = owned
+        self.owner = list(owner)
+        self.mine = [g == self.index for g in owner]
+        self.agents = AgentTable(shard_count)
+        self.table = TxTable(self.agents)
+        self.shards = {s: FastShard(s, self.table) for s in owned}
+        for agent, amount in genesis.items():                 # §2.1: genesis balances of our agents
+            if amount and self.mine[int.from_bytes(agent, "big") % shard_count]:
+                a = self.agents.intern(agent)
+                self.shards[self.agents.shard[a]].bal[a] = amount
+        self.batches = batches
+        self.keep_history = keep_history
+        self.position = 0                                      # flattened input position of the next tx
+        self.seen: dict[tuple, int] = {}                       # (user_data, compact legs) -> first position
+        self.sent: list[list] = []                             # last round's out lists of our shards
+        # handlers[s][code]: shard s's rule for a message of that code (None: not our shard)
+        self.handlers = [self.shards[s].handlers if self.mine[s] else None for s in range(shard_count)]
+        self.batch = -1
+        self.round = 0
+        self.first_no: dict[int, tuple[int, int, int, int]] = {}
+        self.history: list[tuple[int, int, int, bytes]] = []
+
+    # -- rounds -------------------------------------------------------------------------
+
+    def start_batch(self, b: int) -> RoundReport:
+        """Round 1 of batch ``b``: each owned coordinator takes its submissions in the order given (§13.3)."""
+        self.batch, self.round = b, 1
+        submissions: dict[int, list[int]] = {s: [] for s in self.owned}
+        table, seen, mine = self.table, self.seen, self.mine
+        index, intern, shard_of = self.agents.index.get, self.agents.intern, self.agents.shard
+        shard_legs = [shard.legs if shard is not None else None
+                      for shard in (self.shards.get(s) for s in range(len(mine)))]
+        txs, participants, coordinators = table.txs, table.participants, table.coordinator
+        debit_kind = LegKind.DEBIT
+        position = self.position
+        table.reserve(position + len(self.batches[b]))
+        for tx in self.batches[b]:
+            # One pass over the legs gives the compact legs (the content key, §3.2), the legs per
+            # shard (§3.3) and the coordinator (§3.4): TxTable.put's facts, keeping only the legs of
+            # our own shards (each FastShard's legs[t]; table.legs is not needed here).
+            p = position
+            position += 1
+            legs = []
+            by_shard: dict[int, list] = {}
+            coordinator = -1
+            for leg in tx.legs:
+                agent = leg.agent
+                a = index(agent)
+                if a is None:
+                    a = intern(agent)
+                s = shard_of[a]
+                debit = leg.kind is debit_kind
+                if debit and coordinator < 0:
+                    coordinator = s
+                entry = (a, debit, leg.amount, leg.nonce)
+                legs.append(entry)
+                here = by_shard.get(s)
+                if here is None:
+                    by_shard[s] = [entry]
+                else:
+                    here.append(entry)
+            for s in by_shard:
+                if mine[s]:
+                    break
+            else:
+                continue                                       # none of its shards is ours
+            t = seen.setdefault((tx.user_data, tuple(legs)), p)   # the first occurrence names it (§3.2)
+            if t == p:
+                txs[t] = tx
+                participants[t] = tuple(sorted(by_shard))
+                coordinators[t] = coordinator
+                for s, here in by_shard.items():
+                    if mine[s]:
+                        shard_legs[s][t] = tuple(here)
+            if mine[coordinator]:
+                submissions[coordinator].append(t)
+        self.position = position
+        for s in self.owned:
+            submit = self.shards[s].submit
+            for t in submissions[s]:
+                submit(t)
+        return self._end_round()
+
+    def run_round(self, incoming: Sequence[bytes | None]) -> RoundReport:
+        """Round ``r > 1``: every owned shard takes last round's messages to it, in send-number order.
+
+        Messages are taken in send-number order over *all* recipients (lower blocks' messages, then
+        our own shards', then higher blocks'); each recipient therefore sees its own messages in
+        ascending send number, and since a shard's steps depend only on its own inputs, every shard
+        sends exactly what it would if the shards had run one after another.
+        """
+        self.round += 1
+        handlers = self.handlers
+        for g in range(self.groups):
+            if g == self.index:
+                for out in self.sent:
+                    for recipient, code, t, shard_field in out:
+                        rules = handlers[recipient]
+                        if rules is not None:                  # None: another block's shard
+                            rules[code](t, shard_field)
+            elif incoming[g]:
+                values = iter(unpack(incoming[g]))
+                for recipient, code, t, shard_field in zip(values, values, values, values):
+                    handlers[recipient][code](t, shard_field)
+        return self._end_round()
+
+    def _end_round(self) -> RoundReport:
+        """Collect what each owned shard sent (kept for the next round; other blocks' share packed),
+        note the NO votes, and report the send counts."""
+        counts = []
+        sent = []
+        remote: list[list] = [[] for _ in range(self.groups)]
+        owner, me, several = self.owner, self.index, self.groups > 1
+        b, r = self.batch, self.round
+        for s in self.owned:
+            shard = self.shards[s]
+            out = shard.out
+            counts.append(len(out))
+            if out:
+                shard.out = []
+                sent.append(out)
+                if self.keep_history:
+                    self.history.append((b, r, s, pack(out)))
+                if several:
+                    for message in out:
+                        g = owner[message[0]]
+                        if g != me:
+                            remote[g].append(message)
+            if shard.votes:
+                for t, reason in shard.votes:                  # the first NO vote cast for t (reports)
+                    if reason and t not in self.first_no:
+                        self.first_no[t] = (b, r, s, reason)
+                shard.votes = []
+        self.sent = sent
+        return RoundReport(counts, [pack(m) if m else None for m in remote])
+
+    def finish(self) -> GroupFinal:
+        committed, unfinished = set(), set()
+        shards = {}
+        for s, shard in self.shards.items():
+            for t, state in shard.rm.items():
+                if state == COMMITTED:
+                    committed.add(t)
+                elif state == PREPARED:
+                    unfinished.add(t)
+            unfinished.update(shard.coord)
+            ids = self.agents.ids
+            store = {ids[a]: (shard.bal.get(a, 0), shard.nonce.get(a, 0))
+                     for a in set(shard.bal) | set(shard.nonce)}
+            shards[s] = {"up": shard.up, "log": array("q", shard.log).tobytes(),
+                         "buffer": list(shard.buffer), "store": store,
+                         "coord": {t: (e[0], sorted(e[2])) for t, e in shard.coord.items()}}
+        return GroupFinal(shards, self.first_no, sorted(committed), sorted(unfinished), self.history)
+
+
+# -- the result -----------------------------------------------------------------------------
+
+@dataclass
+class BatchResult:
+    """Everything a batch run produced, in compact form (``compare`` turns it into reference terms).
+
+    ``t`` is the flattened input position of a transaction's first occurrence.
+    ``round_counts[b][r − 1][s]`` is how many messages shard ``s`` sent in round
+    ``r`` of batch ``b``; send numbers follow from them (§13.3).
+    """
+
+    shard_count: int
+    genesis: dict[bytes, int]
+    batches: list[list[CrossAgentTx]]
+    shards: list[dict[str, Any]]
+    first_no: dict[int, int] = field(default_factory=dict)
+    committed: set[int] = field(default_factory=set)
+    unfinished: set[int] = field(default_factory=set)
+    round_counts: list[list[list[int]]] = field(default_factory=list)
+    history: list[tuple[int, int, int, bytes]] = field(default_factory=list)
+    workers: int | None = None
+
+    @property
+    def next_send_number(self) -> int:
+        return 1 + sum(sum(counts) for rounds in self.round_counts for counts in rounds)
+
+    def log(self, s: int) -> list[int]:
+        return unpack(self.shards[s]["log"])
+
+
+def merge(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[CrossAgentTx]],
+          finals: Sequence[GroupFinal], round_counts: list[list[list[int]]], workers: int | None) -> BatchResult:
+    """Combine the groups' final states into one :class:`BatchResult`."""
+    shards: list[dict[str, Any]] = [{} for _ in range(shard_count)]
+    first_no: dict[int, tuple[int, int, int, int]] = {}
+    result = BatchResult(shard_count, dict(genesis), batches, shards, workers=workers, round_counts=round_counts)
+    for final in finals:
+        for s, state in final.shards.items():
+            shards[s] = state
+        for t, key in final.first_no.items():                  # earliest (batch, round, shard) wins
+            if t not in first_no or key < first_no[t]:
+                first_no[t] = key
+        result.committed.update(final.committed)
+        result.unfinished.update(final.unfinished)
+        result.history.extend(final.history)
+    result.first_no = {t: key[3] for t, key in first_no.items()}
+    result.history.sort(key=lambda item: item[:3])
+    return result
+
+
+class InProcessGroup:
+    """A :class:`ShardGroup` called directly (tests; no process boundary, same packed messages)."""
+
+    def __init__(self, *args: Any) -> None:
+        self.group = ShardGroup(*args)
+        self._reply: Any = None
+
+    def post(self, command: str, payload: Any = None) -> None:
+        if command == "batch":
+            self._reply = self.group.start_batch(payload)
+        elif command == "round":
+            self._reply = self.group.run_round(payload)
+        elif command == "finish":
+            self._reply = self.group.finish()
+        else:
+            raise ValueError(command)
+
+    def collect(self) -> Any:
+        return self._reply
+
+    def close(self) -> None:
+        pass
+
+
+def drive(groups: Sequence[Any], batch_indices: Iterable[int]) -> list[list[list[int]]]:
+    """The parent's loop: start each batch, forward messages between groups round by round (§13.3).
+
+    A batch ends after a round in which no shard sent anything.  Returns the
+    per-round, per-shard send counts.
+    """
+    round_counts: list[list[list[int]]] = []
+    for b in batch_indices:
+        for group in groups:
+            group.post("batch", b)
+        reports = [group.collect() for group in groups]
+        rounds = []
+        while True:
+            counts = [n for report in reports for n in report.counts]   # blocks are in shard order
+            rounds.append(counts)
+            if not any(counts):
+                break
+            for v, group in enumerate(groups):
+                group.post("round", [report.remote[v] for report in reports])
+            reports = [group.collect() for group in groups]
+        rounds.pop()                                                    # the empty last round
+        round_counts.append(rounds)
+    return round_counts
+
+
+def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequence[Sequence[CrossAgentTx]],
+                workers: int | None = None, groups: int = 1, keep_history: bool = True) -> BatchResult:
+    """Run ``batches`` one after another under the round schedule (§13.3) from a fresh cluster.
+
+    ``workers=None``: no processes; ``groups`` shard groups in this process,
+    called in turn (``groups > 1`` exercises the exchange between groups).
+    ``workers=n``: ``n`` persistent worker processes, each owning a fixed
+    contiguous block of shards for the whole run (``groups`` is ignored).
+    ``keep_history=False`` skips recording every sent message (then only the
+    send counts, hence the send numbers, are known).
+    """
+    batches = [list(batch) for batch in batches]
+    for batch in batches:
+        for tx in batch:
+            if not isinstance(tx, CrossAgentTx):
+                raise ValueError(f"a batch holds CrossAgentTx values, got {type(tx).__name__}")
+    with gc_paused():
+        if workers is None:
+            return run_in_process(shard_count, genesis, batches, groups, keep_history)
+        from altledger.fast.twopc.workers import run_in_workers
+        return run_in_workers(shard_count, genesis, batches, workers, keep_history)
+
+
+@contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector for a batch run (restored afterwards).
+
+    A run allocates millions of small tuples, lists and dicts that live until
+    it ends; each collection would re-scan them all, which costs about a fifth
+    of a run.  Nothing here forms reference cycles that must be collected
+    during the run (reference counting frees everything else), so pausing it
+    changes no result, only the time.  Workers pause it for their lifetime.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def run_in_process(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[CrossAgentTx]],
+                   groups: int = 1, keep_history: bool = True) -> BatchResult:
+    """All groups in this process, called in turn (the exchange between groups still happens)."""
+    owned = blocks(shard_count, groups)
+    owner = [g for g, block in enumerate(owned) for _ in block]
+    members = [InProcessGroup(shard_count, block, owner, genesis, batches, keep_history) for block in owned]
+    round_counts = drive(members, range(len(batches)))
+    for member in members:
+        member.post("finish")
+    return merge(shard_count, genesis, batches, [m.collect() for m in members], round_counts, None)
