@@ -70,13 +70,6 @@ def get_backend(name: str) -> ModuleType:
     return module
 
 
-def batch_output(backend: Any, dag: Dag) -> dict[str, Any]:
-    return backend.consensus_output(dag)
-
-
 def incremental_steps(backend: Any, dag: Dag) -> Iterator[tuple[str, dict[str, Any]]]:
     """Add ``dag``'s events one at a time to ``backend``; yield (label added, output so far) after each."""
-    session = backend.IncrementalConsensus(dag.members, dag.coin_period, dag.source)
-    for x in dag:
-        session.add(dag.event(x), dag.label(x), check_signature=False)
-        yield dag.label(x), session.output()
+    return consensus.incremental_outputs(dag, backend.IncrementalConsensus)

@@ -25,7 +25,7 @@ the reader.  The output depends on the DAG only (§8.2).
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from altledger.reference.abft import hashgraph as hg
 from altledger.reference.abft.dag import Dag, Member
@@ -76,6 +76,19 @@ class IncrementalConsensus:
 
     def output(self) -> dict[str, Any]:
         return consensus_output(self.dag)
+
+
+def incremental_outputs(dag: Dag, session_class: Callable[..., Any] = IncrementalConsensus
+                        ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Add ``dag``'s events one at a time to a new session; yield (label added, output so far) after each.
+
+    ``session_class`` is this module's :class:`IncrementalConsensus` or another
+    backend's (see :mod:`altledger.reference.abft.backends`).
+    """
+    session = session_class(dag.members, dag.coin_period, dag.source)
+    for x in dag:
+        session.add(dag.event(x), dag.label(x), check_signature=False)
+        yield dag.label(x), session.output()
 
 
 def dump_output_text(output: dict[str, Any]) -> str:

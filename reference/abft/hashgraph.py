@@ -48,6 +48,7 @@ def of_ancestors(fn: Callable[..., T]) -> Callable[..., T]:
         return memoised(g, *args)
     return call
 
+
 # -- §1.3 stake thresholds -----------------------------------------------------------
 
 
