@@ -1,0 +1,622 @@
+-------------------------------- MODULE ABFT --------------------------------
+(***************************************************************************)
+(* aBFT virtual voting over a gossip DAG: the Swirlds hashgraph in its     *)
+(* stake-weighted form, as normative in spec/abft.md (clauses cited §N.M). *)
+(*                                                                         *)
+(* Members gossip events.  Honest members build one self-parent chain;     *)
+(* forking members may build on any of their earlier events (§3.3).  Each  *)
+(* member's VIEW is the set of events it knows, closed under parents       *)
+(* (§2.2.4); every consensus quantity is evaluated on a view, as §1.1      *)
+(* says: "from its own copy of the DAG and from nothing else".             *)
+(*                                                                         *)
+(* Abstractions (docs/abft-model.md explains each):                        *)
+(* - An event is a record [creator, sp, op, ts, sig, hash]; its id is its  *)
+(*   position in `events` (creation order, hence parents-first).  sp/op    *)
+(*   are parent ids, 0 for a parentless event (§12.10).                    *)
+(* - Signatures are not verified (§2.2.2 is the crypto layer's job): a     *)
+(*   member cannot forge, which the model enforces by construction (only   *)
+(*   m's actions create events whose creator is m).  What consensus READS  *)
+(*   of a signature is kept exactly: `sig` is the signature's byte string  *)
+(*   (SignatureLength bytes, 64 for Ed25519), the coin is the least        *)
+(*   significant bit of byte Len(sig) \div 2 (0-based, §6.3), and the      *)
+(*   whitened signature is the bytewise XOR (defined below) compared as a  *)
+(*   big-endian integer, i.e. lexicographically (§7.3).  A trace carries   *)
+(*   the real 64 signature bytes; model checking uses 2-byte signatures.   *)
+(* - The event hash (§2.1) is an opaque byte string, distinct per event.   *)
+(*   A trace carries the real 32 bytes; model checking uses <<id>>.        *)
+(* - Timestamps are any naturals (§12.12: never validated).  TLC integers  *)
+(*   are 32-bit, so a trace may carry an order-preserving projection of    *)
+(*   the real timestamps (consensus only selects and compares them).       *)
+(*                                                                         *)
+(* Efficiency: §3-§6.3 depend only on an event's ancestors, never on the   *)
+(* view that holds it, so they are computed once per evaluation, bottom-up *)
+(* over ids (DagFacts, the method of §4.3), and passed as `T` to the       *)
+(* view-level operators of §6.4-§7.4.  The literal, recursive definitions  *)
+(* of §3-§6.2 are here too (Ancestor ... Vote); the invariant              *)
+(* FactsMatchDefinitions checks that the tables equal them.                *)
+(*                                                                         *)
+(* Configs (docs/abft-model.md has the figures):                           *)
+(*   ABFT.ci.cfg            exhaustive, bounded; honest supermajority       *)
+(*   ABFT.defs.cfg          exhaustive, tiny; tables = literal definitions  *)
+(*   ABFT.deep.cfg          -simulate, 4 members, deeper DAGs               *)
+(*   ABFT.forks-third.cfg   negative control: forking stake > S/3, TLC      *)
+(*                          finds honest members that disagree              *)
+(*   ABFT.forks-below.cfg   the same steered scenario, forking stake < S/3: *)
+(*                          no disagreement                                 *)
+(***************************************************************************)
+EXTENDS Naturals, Sequences, FiniteSets, TLC
+
+CONSTANTS
+    Members,          \* the member identities (strings)
+    Stake,            \* Stake[m] >= 1: m's stake (§1.2)
+    Forking,          \* the members that may fork; the others are honest
+    CoinPeriod,       \* §1.4, > 2
+    SignatureLength,  \* bytes in a signature (64 for Ed25519)
+    \* Used only by Next, i.e. by model checking (a trace names its values):
+    Timestamps,       \* the timestamps a creator may choose
+    Signatures,       \* the signatures an event may carry
+    MaxEvents         \* the state constraint's bound on the DAG size
+
+ASSUME /\ Stake \in [Members -> Nat \ {0}]
+       /\ Forking \subseteq Members
+       /\ CoinPeriod \in Nat /\ CoinPeriod > 2
+       /\ SignatureLength \in Nat \ {0}
+
+VARIABLES
+    events,     \* events[i]: the i-th event created (ids are positions)
+    view,       \* view[m]: the ids of the events m knows (its DAG, §2.3)
+    decided,    \* decided[m]: witness id -> fame, the decisions m recorded
+    delivered   \* delivered[m]: the consensus order m has output so far
+
+vars == <<events, view, decided, delivered>>
+
+Honest == Members \ Forking
+None == 0                       \* "no parent"
+Ids == 1 .. Len(events)
+Creator(x) == events[x].creator
+Parents(x) == IF events[x].sp = None THEN {} ELSE {events[x].sp, events[x].op}
+
+-----------------------------------------------------------------------------
+(* Arithmetic helpers (TLC 2.15 has no CommunityModules).                  *)
+
+Max(S) == CHOOSE n \in S : \A k \in S : k <= n
+Min(S) == CHOOSE n \in S : \A k \in S : n <= k
+
+RECURSIVE SumStake(_)
+SumStake(M) == IF M = {} THEN 0
+               ELSE LET m == CHOOSE x \in M : TRUE IN Stake[m] + SumStake(M \ {m})
+
+TotalStake == SumStake(Members)                                   \* S, §1.2
+
+\* §1.3: integer arithmetic only.
+Supermajority(M) == 3 * SumStake(M) > 2 * TotalStake
+Creators(E) == {Creator(x) : x \in E}
+\* §1.3: the stake of a set of events is the stake of their creators.
+StakeOfEvents(E) == SumStake(Creators(E))
+
+\* Byte strings: sequences of integers in 0..255.
+IsBytes(s) == s \in [1 .. Len(s) -> 0 .. 255]
+
+\* Bitwise XOR of two bytes, from their bits.
+RECURSIVE XorBits(_, _)
+XorBits(a, b) == IF a = 0 /\ b = 0 THEN 0
+                 ELSE 2 * XorBits(a \div 2, b \div 2) + ((a + b) % 2)
+NibbleXor == [a \in 0 .. 15, b \in 0 .. 15 |-> XorBits(a, b)]    \* evaluated once
+XorByte(a, b) == 16 * NibbleXor[a \div 16, b \div 16] + NibbleXor[a % 16, b % 16]
+XorBytes(s, t) == [i \in 1 .. Len(s) |-> XorByte(s[i], t[i])]
+
+\* s < t as big-endian integers of equal length = lexicographically.
+RECURSIVE LexLessFrom(_, _, _)
+LexLessFrom(s, t, i) == IF i > Len(s) THEN FALSE
+                        ELSE IF s[i] /= t[i] THEN s[i] < t[i]
+                        ELSE LexLessFrom(s, t, i + 1)
+BytesLess(s, t) == IF Len(s) /= Len(t) THEN Len(s) < Len(t) ELSE LexLessFrom(s, t, 1)
+
+\* §6.3: the least significant bit of byte len/2 (0-based) of y's signature.
+Coin(y) == events[y].sig[Len(events[y].sig) \div 2 + 1] % 2 = 1
+
+HashLess(x, y) == BytesLess(events[x].hash, events[y].hash)
+
+IsPrefixOf(s, t) == Len(s) <= Len(t) /\ \A i \in 1 .. Len(s) : s[i] = t[i]
+Compatible(s, t) == IsPrefixOf(s, t) \/ IsPrefixOf(t, s)
+
+-----------------------------------------------------------------------------
+(* §3-§6.2, literally.  Recursive and slow: used to check DagFacts, never  *)
+(* by the actions.                                                         *)
+
+\* §3.1: y is an ancestor of x; every event is its own ancestor (§12.1).
+RECURSIVE Ancestors(_)
+Ancestors(x) == {x} \cup UNION {Ancestors(p) : p \in Parents(x)}
+Ancestor(y, x) == y \in Ancestors(x)
+
+\* §3.2: the self-ancestors of x (x included, §12.1).
+RECURSIVE SelfAncestors(_)
+SelfAncestors(x) == {x} \cup (IF events[x].sp = None THEN {} ELSE SelfAncestors(events[x].sp))
+SelfAncestor(y, x) == y \in SelfAncestors(x)
+
+\* §3.3: a fork.
+Fork(a, b) == /\ a /= b
+              /\ Creator(a) = Creator(b)
+              /\ ~SelfAncestor(a, b)
+              /\ ~SelfAncestor(b, a)
+
+ForkBy(E, c) == \E a, b \in E : Creator(a) = c /\ Fork(a, b)
+
+\* §4.1: x sees y.
+Sees(x, y) == Ancestor(y, x) /\ ~ForkBy(Ancestors(x), Creator(y))
+
+\* §4.2: x strongly sees y.  "There is a set Z" of events x sees that see y,
+\* with supermajority creators: some such Z exists iff the largest one
+\* qualifies (a superset has at least the same creators).  x may be in Z
+\* (§12.2).
+StronglySees(x, y) ==
+    /\ Sees(x, y)
+    /\ Supermajority(Creators({z \in Ancestors(x) : Sees(x, z) /\ Sees(z, y)}))
+
+\* §5.1 and §5.2.  The round-r witnesses that decide x's round are among its
+\* ancestors other than x itself: x is not in round r when it advances.
+RECURSIVE Round(_), Witness(_)
+Round(x) ==
+    IF Parents(x) = {} THEN 1                                     \* §12.4
+    ELSE LET r == Max({Round(p) : p \in Parents(x)})
+             W == {w \in Ancestors(x) \ {x} : Witness(w) /\ Round(w) = r /\ StronglySees(x, w)}
+         IN IF Supermajority(Creators(W)) THEN r + 1 ELSE r
+Witness(x) == Parents(x) = {} \/ Round(x) > Round(events[x].sp)
+
+\* §6.2: the vote of witness y about witness x (Round(y) > Round(x)), and
+\* whether y decides x: the value decided, or {} when y does not decide.
+RECURSIVE Vote(_, _)
+Ballot(y, x) ==   \* [vote, decision] of y about x
+    LET d == Round(y) - Round(x) IN
+    IF d = 1 THEN [vote |-> Sees(y, x), decision |-> {}]          \* §12.5
+    ELSE LET W   == {w \in Ancestors(y) : Witness(w) /\ Round(w) = Round(y) - 1
+                                            /\ StronglySees(y, w)}
+             yes == StakeOfEvents({w \in W : Vote(w, x)})
+             no  == StakeOfEvents({w \in W : ~Vote(w, x)})
+             v   == yes >= no                                     \* §12.6
+             t   == IF yes >= no THEN yes ELSE no
+             strong == 3 * t > 2 * TotalStake
+         IN IF d % CoinPeriod /= 0
+            THEN [vote |-> v, decision |-> IF strong THEN {v} ELSE {}]
+            ELSE [vote |-> IF strong THEN v ELSE Coin(y), decision |-> {}]   \* §6.3
+Vote(y, x) == Ballot(y, x).vote
+Decides(y, x) == Ballot(y, x).decision
+
+-----------------------------------------------------------------------------
+(* The same facts, bottom-up over ids (§4.3).  Fact(F, k) needs F[i] for   *)
+(* i < k only: parents have smaller ids.                                   *)
+(*   anc     ancestors of k (§3.1)       self    self-ancestors (§3.2)     *)
+(*   forked  creators with a fork among anc (§3.3)                         *)
+(*   latest  latest[c]: the latest event by c in anc, when c has events    *)
+(*           there and no fork; None otherwise (§4.3)                      *)
+(*   round, witness  (§5.1, §5.2)                                          *)
+
+SeesF(F, x, y) == y \in F[x].anc /\ Creator(y) \notin F[x].forked                  \* §4.1
+StronglySeesF(F, x, y) ==                                                          \* §4.3
+    /\ SeesF(F, x, y)
+    /\ Supermajority({c \in Members : F[x].latest[c] /= None /\ y \in F[F[x].latest[c]].anc})
+
+Fact(F, k) ==
+  LET c == Creator(k) IN
+  IF events[k].sp = None
+  THEN [anc |-> {k}, self |-> {k}, forked |-> {},
+        latest |-> [m \in Members |-> IF m = c THEN k ELSE None],
+        round |-> 1, witness |-> TRUE]
+  ELSE
+  LET P == F[events[k].sp]
+      Q == F[events[k].op]
+      self == {k} \cup P.self
+      Chain(a, b) == a = None \/ b = None \/ a \in F[b].self \/ b \in F[a].self
+      Later(a, b) == IF a = None THEN b ELSE IF b = None THEN a
+                     ELSE IF a \in F[b].self THEN b ELSE a
+      \* c forks here if q's ancestors hold a c-event off k's self-chain.
+      forked == P.forked \cup Q.forked
+                \cup {m \in Members \ {c} : ~Chain(P.latest[m], Q.latest[m])}
+                \cup (IF Q.latest[c] /= None /\ Q.latest[c] \notin self THEN {c} ELSE {})
+      latest == [m \in Members |-> IF m \in forked THEN None
+                                   ELSE IF m = c THEN k
+                                   ELSE Later(P.latest[m], Q.latest[m])]
+      anc == {k} \cup P.anc \cup Q.anc
+      AncOf(z) == IF z = k THEN anc ELSE F[z].anc
+      StronglySeesK(y) ==
+          /\ y \in anc /\ Creator(y) \notin forked
+          /\ Supermajority({m \in Members : latest[m] /= None /\ y \in AncOf(latest[m])})
+      r == IF P.round >= Q.round THEN P.round ELSE Q.round
+      W == {w \in anc \ {k} : F[w].witness /\ F[w].round = r /\ StronglySeesK(w)}
+      round == IF Supermajority(Creators(W)) THEN r + 1 ELSE r
+  IN [anc |-> anc, self |-> self, forked |-> forked, latest |-> latest,
+      round |-> round, witness |-> round > P.round]
+
+RECURSIVE FactsUpTo(_)
+FactsUpTo(k) == IF k = 0 THEN <<>>
+                ELSE LET F == FactsUpTo(k - 1) IN Append(F, Fact(F, k))
+
+\* §6.2 bottom-up: B[y][x] = [vote, decision] of witness y about every
+\* witness x of a lower round, in the whole DAG (x need not be an ancestor
+\* of y: that is how a late witness is decided not famous).
+BallotRow(F, B, y) ==
+  IF ~F[y].witness THEN [x \in {} |-> [vote |-> FALSE, decision |-> {}]]
+  ELSE
+  LET j == F[y].round
+      W == {w \in F[y].anc : F[w].witness /\ F[w].round = j - 1 /\ StronglySeesF(F, y, w)}
+      Lower == {x \in DOMAIN F : F[x].witness /\ F[x].round < j}
+  IN [x \in Lower |->
+        IF j - F[x].round = 1 THEN [vote |-> SeesF(F, y, x), decision |-> {}]
+        ELSE LET yes == StakeOfEvents({w \in W : B[w][x].vote})
+                 no  == StakeOfEvents({w \in W : ~B[w][x].vote})
+                 v   == yes >= no
+                 t   == IF yes >= no THEN yes ELSE no
+                 strong == 3 * t > 2 * TotalStake
+             IN IF (j - F[x].round) % CoinPeriod /= 0
+                THEN [vote |-> v, decision |-> IF strong THEN {v} ELSE {}]
+                ELSE [vote |-> IF strong THEN v ELSE Coin(y), decision |-> {}]]
+
+RECURSIVE BallotsUpTo(_, _)
+BallotsUpTo(F, k) == IF k = 0 THEN <<>>
+                     ELSE LET B == BallotsUpTo(F, k - 1) IN Append(B, BallotRow(F, B, k))
+
+\* Everything §3-§6.2 says about the DAG of all events created so far.
+DagFacts == LET F == FactsUpTo(Len(events)) IN [f |-> F, b |-> BallotsUpTo(F, Len(events))]
+
+-----------------------------------------------------------------------------
+(* §6.4-§7.4 on a view V (a set of ids closed under parents).  T is        *)
+(* DagFacts.  A fame or decision is {} (undecided), {TRUE} or {FALSE}.     *)
+
+WitnessesIn(T, V) == {w \in V : T.f[w].witness}
+
+\* §6.4: the deciders of x in V; the lowest round counts, then the
+\* smallest hash.
+Fame(T, V, x) ==
+  LET D == {y \in V : T.f[y].witness /\ T.f[y].round > T.f[x].round /\ T.b[y][x].decision /= {}}
+  IN IF D = {} THEN {}
+     ELSE LET r0 == Min({T.f[y].round : y \in D})
+              first == CHOOSE y \in D : /\ T.f[y].round = r0
+                                        /\ \A z \in D : T.f[z].round = r0 => ~HashLess(z, y)
+          IN T.b[first][x].decision
+
+\* §6.5: fame is the function witness -> Fame of V's witnesses.  Only rounds
+\* that hold a witness of V count (a round with none would be "decided"
+\* vacuously, but no round received can be one: §7.1.2).
+RoundDecided(T, V, fame, r) == \A w \in DOMAIN fame : T.f[w].round = r => fame[w] /= {}
+LastDecidedRound(T, V, fame) ==
+  LET R == {T.f[w].round : w \in DOMAIN fame}
+      Ok == {r \in R : \A q \in 1 .. r : RoundDecided(T, V, fame, q)}
+  IN IF Ok = {} THEN 0 ELSE Max(Ok)
+
+\* §6.6
+UniqueFamousWitnesses(T, fame, r) ==
+  LET Famous == {w \in DOMAIN fame : T.f[w].round = r /\ fame[w] = {TRUE}}
+  IN {w \in Famous : \A u \in Famous \ {w} : Creator(u) /= Creator(w)}
+
+\* §7.1: ufw[r] for r in 1..last; 0 stands for null.
+RoundReceived(T, ufw, x) ==
+  LET R == {r \in DOMAIN ufw : ufw[r] /= {} /\ \A w \in ufw[r] : x \in T.f[w].anc}
+  IN IF R = {} THEN 0 ELSE Min(R)
+
+\* §7.2: per unique famous witness w of round r, the earliest self-ancestor
+\* of w that has x as an ancestor; the upper median of their timestamps.
+EarliestReaching(T, w, x) ==
+  LET S == {s \in T.f[w].self : x \in T.f[s].anc}
+  IN CHOOSE s \in S : S \subseteq T.f[s].self
+ConsensusTimestamp(T, ufw, r, x) ==
+  LET U == ufw[r]
+      ts == [w \in U |-> events[EarliestReaching(T, w, x)].ts]
+      k == Cardinality(U) \div 2          \* 0-based index in the sorted list
+      \* the k-th smallest: the least t with more than k entries <= t
+      AtMost(t) == Cardinality({w \in U : ts[w] <= t})
+  IN Min({t \in {ts[w] : w \in U} : AtMost(t) > k})
+
+\* §7.3
+\* XOR is associative and commutative: fold the set in any order.
+RECURSIVE XorOfSignatures(_)
+XorOfSignatures(U) ==
+    LET w == CHOOSE u \in U : TRUE IN
+    IF U = {w} THEN events[w].sig ELSE XorBytes(events[w].sig, XorOfSignatures(U \ {w}))
+RoundWhitener(ufw, r) == XorOfSignatures(ufw[r])
+WhitenedSignature(whitener, rr, x) == XorBytes(events[x].sig, whitener[rr[x]])
+
+\* §7.4: (round received, consensus timestamp, whitened signature, hash).
+OrderedBefore(x, y, rr, cts, ws) ==
+  \/ rr[x] < rr[y]
+  \/ rr[x] = rr[y] /\ cts[x] < cts[y]
+  \/ rr[x] = rr[y] /\ cts[x] = cts[y] /\ BytesLess(ws[x], ws[y])
+  \/ rr[x] = rr[y] /\ cts[x] = cts[y] /\ ws[x] = ws[y] /\ HashLess(x, y)
+
+\* §8.1: the consensus output of view V.
+Consensus(T, V) ==
+  LET fame == [w \in WitnessesIn(T, V) |-> Fame(T, V, w)]
+      last == LastDecidedRound(T, V, fame)
+      ufw  == [r \in 1 .. last |-> UniqueFamousWitnesses(T, fame, r)]
+      rr0  == [x \in V |-> RoundReceived(T, ufw, x)]
+      O    == {x \in V : rr0[x] /= 0}
+      rr   == [x \in O |-> rr0[x]]
+      cts  == [x \in O |-> ConsensusTimestamp(T, ufw, rr[x], x)]
+      whitener == [r \in {rr[x] : x \in O} |-> RoundWhitener(ufw, r)]
+      ws   == [x \in O |-> WhitenedSignature(whitener, rr, x)]
+      pos  == [x \in O |-> 1 + Cardinality({y \in O : OrderedBefore(y, x, rr, cts, ws)})]
+  IN [fame |-> fame, last |-> last, rr |-> rr, cts |-> cts,
+      order |-> [i \in 1 .. Cardinality(O) |-> CHOOSE x \in O : pos[x] = i]]
+
+-----------------------------------------------------------------------------
+(* Actions.                                                                *)
+
+Init == /\ events = <<>>
+        /\ view = [m \in Members |-> {}]
+        /\ decided = [m \in Members |-> [w \in {} |-> FALSE]]
+        /\ delivered = [m \in Members |-> <<>>]
+
+EventsBy(m) == {i \in Ids : Creator(i) = m}
+
+\* §2.1: the fields an event carries besides its parents.  Nothing is
+\* required of a timestamp (§12.12); signatures have the scheme's length;
+\* hashes are distinct (collision resistance).
+ValidFields(ts, sig, h) ==
+    /\ ts \in Nat
+    /\ IsBytes(sig) /\ Len(sig) = SignatureLength
+    /\ IsBytes(h) /\ Len(h) > 0 /\ \A i \in Ids : events[i].hash /= h
+
+\* m creates the event (its creator knows it at once).
+Add(m, sp, op, ts, sig, h) ==
+    /\ events' = Append(events, [creator |-> m, sp |-> sp, op |-> op, ts |-> ts,
+                                 sig |-> sig, hash |-> h])
+    /\ view' = [view EXCEPT ![m] = @ \cup {Len(events) + 1}]
+    /\ UNCHANGED <<decided, delivered>>
+
+\* §2.2.3, §12.10: a parentless event.  An honest member creates exactly one,
+\* its first (§10.1); a forking member may create more, each forking the
+\* others (§3.3).
+CreateFirst(m, ts, sig, h) ==
+    /\ m \in Honest => EventsBy(m) = {}
+    /\ ValidFields(ts, sig, h)
+    /\ Add(m, None, None, ts, sig, h)
+
+\* §10.1: an honest member's event: self-parent its latest event, so its
+\* events form one chain and never a fork (§3.3); other-parent an event by
+\* another member (§2.2.5, §12.11) that m knows (§2.2.4).
+HonestCreate(m, op, ts, sig, h) ==
+    /\ m \in Honest
+    /\ EventsBy(m) /= {}
+    /\ op \in view[m] /\ Creator(op) /= m
+    /\ ValidFields(ts, sig, h)
+    /\ Add(m, Max(EventsBy(m)), op, ts, sig, h)
+
+\* §1.2, §3.3, §10.1: a forking member builds on ANY of its earlier events;
+\* when sp is not its latest, the new event and sp's other descendants fork.
+ForkingCreate(m, sp, op, ts, sig, h) ==
+    /\ m \in Forking
+    /\ sp \in view[m] /\ Creator(sp) = m
+    /\ op \in view[m] /\ Creator(op) /= m
+    /\ ValidFields(ts, sig, h)
+    /\ Add(m, sp, op, ts, sig, h)
+
+\* §10.1, §2.2.4: gossip; m adds an event once it knows both parents, so
+\* every view stays closed under parents.
+Learn(m, e) ==
+    /\ e \in Ids \ view[m]
+    /\ Parents(e) \subseteq view[m]
+    /\ view' = [view EXCEPT ![m] = @ \cup {e}]
+    /\ UNCHANGED <<events, decided, delivered>>
+
+\* §6.4: m records the fame of witness w that its view implies.
+DecideWith(T, m, w, v) ==
+    /\ w \in view[m] /\ w \notin DOMAIN decided[m]
+    /\ T.f[w].witness
+    /\ Fame(T, view[m], w) = {v}
+    /\ decided' = [decided EXCEPT ![m] = (w :> v) @@ @]
+    /\ UNCHANGED <<events, view, delivered>>
+Decide(m, w, v) == DecideWith(DagFacts, m, w, v)
+
+\* §7.4, §8.2: m outputs x, the next event of its view's consensus order.
+DeliverWith(T, m, x) ==
+    LET order == Consensus(T, view[m]).order
+        n == Len(delivered[m])
+    IN /\ n < Len(order)
+       /\ x = order[n + 1]
+       /\ delivered' = [delivered EXCEPT ![m] = Append(@, x)]
+       /\ UNCHANGED <<events, view, decided>>
+Deliver(m, x) == DeliverWith(DagFacts, m, x)
+
+\* Model checking: timestamps and signatures from the constants, the hash
+\* <<id>>; DagFacts is computed once per state for all the decisions.
+FreshHash == <<Len(events) + 1>>
+
+Next ==
+    \/ \E m \in Members, ts \in Timestamps, sig \in Signatures :
+          CreateFirst(m, ts, sig, FreshHash)
+    \/ \E m \in Honest, op \in Ids, ts \in Timestamps, sig \in Signatures :
+          HonestCreate(m, op, ts, sig, FreshHash)
+    \/ \E m \in Forking, sp, op \in Ids, ts \in Timestamps, sig \in Signatures :
+          ForkingCreate(m, sp, op, ts, sig, FreshHash)
+    \/ \E m \in Members, e \in Ids : Learn(m, e)
+    \/ \E T \in {DagFacts} :     \* binds DagFacts once per state (a LET is re-evaluated)
+       \E m \in Members :
+          \/ \E w \in view[m], v \in BOOLEAN : DecideWith(T, m, w, v)
+          \/ LET order == Consensus(T, view[m]).order
+                 n == Len(delivered[m])
+             IN n < Len(order) /\ DeliverWith(T, m, order[n + 1])
+
+Spec == Init /\ [][Next]_vars
+
+\* The bound of model checking.
+Bounded == Len(events) <= MaxEvents
+
+-----------------------------------------------------------------------------
+(* The simulator's gossip (§10.1) as ONE step, for exhaustive model        *)
+(* checking: per-event Learn steps interleave in so many orders that no    *)
+(* DAG with a decided round is reachable exhaustively.  A GossipStep is a  *)
+(* sequence of steps of Next (so every GossipSpec behaviour is, up to the  *)
+(* states in between, a Spec behaviour):                                   *)
+(*   1. b records every decision its view implies, and delivers its whole  *)
+(*      current order (Decide and Deliver steps);                          *)
+(*   2. b learns the ancestors of x (Learn steps, parents first), where x  *)
+(*      is a's latest event when a is honest (a sends all it knows: its    *)
+(*      latest event has every event a created... and a's view is learned  *)
+(*      whole), or any of a's events when a forks (it shows each branch    *)
+(*      to whom it likes);                                                 *)
+(*   3. b creates an event with other-parent x and self-parent its latest  *)
+(*      event (HonestCreate), or any of its events if b forks              *)
+(*      (ForkingCreate).                                                   *)
+(* Timestamps: honest clocks are the event count (a global clock, any      *)
+(* monotone choice would do); a forking creator picks any of Timestamps.   *)
+(* Signatures: DerivedSignature(id), a fixed pseudo-random pair of bytes,  *)
+(* so that coins and whitening vary without branching.                     *)
+
+MemberSeq == CHOOSE s \in [1 .. Cardinality(Members) -> Members] :
+                 \A i, j \in 1 .. Cardinality(Members) : i /= j => s[i] /= s[j]
+DerivedSignature(i) == <<(37 * i + 11) % 256, (101 * i + 7) % 256>>
+
+\* Every member has created its parentless first event (§10.1).
+GossipInit ==
+    /\ events = [i \in 1 .. Cardinality(Members) |->
+                   [creator |-> MemberSeq[i], sp |-> None, op |-> None, ts |-> i,
+                    sig |-> DerivedSignature(i), hash |-> <<i>>]]
+    /\ view = [m \in Members |-> {i \in 1 .. Cardinality(Members) : MemberSeq[i] = m}]
+    /\ decided = [m \in Members |-> [w \in {} |-> FALSE]]
+    /\ delivered = [m \in Members |-> <<>>]
+
+RecordAll(T, m) ==
+    LET fame == [w \in WitnessesIn(T, view[m]) |-> Fame(T, view[m], w)]
+        new == {w \in DOMAIN fame : fame[w] /= {} /\ w \notin DOMAIN decided[m]}
+        order == Consensus(T, view[m]).order
+    IN [decided |-> [w \in DOMAIN decided[m] \cup new |->
+                       IF w \in new THEN CHOOSE v \in fame[w] : TRUE ELSE decided[m][w]],
+        delivered |-> IF IsPrefixOf(delivered[m], order) THEN order ELSE delivered[m]]
+
+GossipStep(T, rec, a, b, x, sp, ts) ==
+    LET id == Len(events) + 1 IN
+    /\ a /= b
+    /\ x \in view[a] /\ Creator(x) = a
+    /\ a \in Honest => x = Max(EventsBy(a))
+    /\ sp \in view[b] /\ Creator(sp) = b
+    /\ b \in Honest => sp = Max(EventsBy(b))
+    /\ events' = Append(events, [creator |-> b, sp |-> sp, op |-> x, ts |-> ts,
+                                 sig |-> DerivedSignature(id), hash |-> <<id>>])
+    /\ view' = [view EXCEPT ![b] = @ \cup (IF a \in Honest THEN view[a] ELSE T.f[x].anc) \cup {id}]
+    /\ decided' = [decided EXCEPT ![b] = rec.decided]
+    /\ delivered' = [delivered EXCEPT ![b] = rec.delivered]
+
+GossipNext ==
+    /\ Len(events) < MaxEvents            \* the bound, as a guard: no pruned successors
+    /\ \E T \in {DagFacts} :
+       \E b \in Members :
+       \E rec \in {RecordAll(T, b)} :
+       \E a \in Members, x, sp \in Ids :
+       \E ts \in (IF b \in Honest THEN {Len(events) + 1} ELSE Timestamps) :
+          GossipStep(T, rec, a, b, x, sp, ts)
+
+GossipSpec == GossipInit /\ [][GossipNext]_vars
+
+-----------------------------------------------------------------------------
+(* Invariants.                                                             *)
+
+TypeOK ==
+    /\ \A i \in Ids :
+          /\ events[i].creator \in Members
+          /\ events[i].sp \in 0 .. (i - 1) /\ events[i].op \in 0 .. (i - 1)
+          /\ events[i].ts \in Nat
+          /\ IsBytes(events[i].sig) /\ IsBytes(events[i].hash)
+    /\ view \in [Members -> SUBSET Ids]
+    /\ \A m \in Members : /\ DOMAIN decided[m] \subseteq view[m]
+                          /\ decided[m] \in [DOMAIN decided[m] -> BOOLEAN]
+                          /\ delivered[m] \in [1 .. Len(delivered[m]) -> view[m]]
+
+\* §2.2, §2.3: every DAG is valid and closed under parents.
+DagValid ==
+    /\ \A i \in Ids :
+          \/ events[i].sp = None /\ events[i].op = None
+          \/ /\ events[i].sp /= None /\ events[i].op /= None
+             /\ Creator(events[i].sp) = Creator(i) /\ Creator(events[i].op) /= Creator(i)
+    /\ \A m \in Members : \A x \in view[m] : Parents(x) \subseteq view[m]
+
+\* §3.3, §5: sanity of the derived facts on the whole DAG.
+Sanity == \A F \in {FactsUpTo(Len(events))} :
+    /\ \A i \in Ids : Creator(i) \in Honest => Creator(i) \notin F[i].forked   \* honest never fork
+    /\ \A i \in Ids : events[i].sp /= None =>                                \* rounds never drop
+          /\ F[i].round >= F[events[i].sp].round
+          /\ F[i].round >= F[events[i].op].round
+          /\ F[i].round <= Max({F[events[i].sp].round, F[events[i].op].round}) + 1
+    /\ \A i, j \in Ids :                                        \* one witness per honest creator and round
+          (/\ i /= j /\ Creator(i) = Creator(j) /\ Creator(i) \in Honest
+           /\ F[i].witness /\ F[j].witness) => F[i].round /= F[j].round
+
+\* The tables compute the literal definitions (slow: tiny configs only).
+FactsMatchDefinitions == \A T \in {DagFacts} :
+    \A x \in Ids :
+       /\ T.f[x].anc = Ancestors(x)
+       /\ T.f[x].self = SelfAncestors(x)
+       /\ T.f[x].round = Round(x)
+       /\ T.f[x].witness = Witness(x)
+       /\ \A y \in Ids : /\ SeesF(T.f, x, y) = Sees(x, y)
+                         /\ StronglySeesF(T.f, x, y) = StronglySees(x, y)
+       /\ T.f[x].witness =>
+             \A y \in DOMAIN T.b[x] : T.b[x][y] = Ballot(x, y)
+
+
+\* §11.3, between the views (and recorded outputs) of any two honest
+\* members: a witness decided in both has the same fame; an event ordered in
+\* both has the same round received and consensus timestamp; one total order
+\* is a prefix of the other.  C[m] is Consensus(T, view[m]).
+MembersAgree(C) ==
+    \A m, n \in Honest :
+       /\ \A w \in DOMAIN C[m].fame \cap DOMAIN C[n].fame :
+             C[m].fame[w] /= {} /\ C[n].fame[w] /= {} => C[m].fame[w] = C[n].fame[w]
+       /\ \A x \in DOMAIN C[m].rr \cap DOMAIN C[n].rr :
+             C[m].rr[x] = C[n].rr[x] /\ C[m].cts[x] = C[n].cts[x]
+       /\ Compatible(C[m].order, C[n].order)
+       /\ \A w \in DOMAIN decided[m] \cap DOMAIN decided[n] : decided[m][w] = decided[n][w]
+       /\ Compatible(delivered[m], delivered[n])
+
+\* §6.4, §8.2 for one honest member over time: what it recorded stays
+\* implied by its view as the view grows (a decision is final; the order
+\* only grows).
+MembersStable(C) ==
+    \A m \in Honest :
+       /\ \A w \in DOMAIN decided[m] : C[m].fame[w] = {decided[m][w]}
+       /\ IsPrefixOf(delivered[m], C[m].order)
+
+\* The agreement invariant of the configs: every honest member agrees with
+\* every other one and with its own earlier output.  (\A T \in {DagFacts}
+\* binds the tables once: TLC re-evaluates a LET at each use.)
+Agreement ==
+    \A T \in {DagFacts} :
+    \A C \in {[m \in Honest |-> Consensus(T, view[m])]} :
+       MembersAgree(C) /\ MembersStable(C)
+
+\* Reachability witnesses (cfgs expect TLC to REFUTE them, proving that the
+\* bounded state space reaches what the agreement check is about).
+NeverDecided == \A T \in {DagFacts} : \A m \in Honest : Consensus(T, view[m]).last = 0
+NeverOrdered == \A T \in {DagFacts} : \A m \in Honest : Consensus(T, view[m]).order = <<>>
+NeverForked  == \A T \in {DagFacts} : \A m \in Honest : \A x \in view[m] : T.f[x].forked = {}
+
+-----------------------------------------------------------------------------
+(* Steering for the negative control (ABFT.forks-third.cfg) and its twin   *)
+(* (ABFT.forks-below.cfg): a network partition and a two-faced forker.     *)
+(* The invariant stays Agreement; only the explored behaviours shrink.     *)
+(* Each honest member m talks only to the forking members, and each of     *)
+(* their events built on m's events lies on "m's side"; a forker keeps its *)
+(* sides apart (a fork per side) and learns everything at once.  Honest    *)
+(* members may learn every parentless event.  Nobody records outputs       *)
+(* (Agreement still compares the views' consensus).                        *)
+
+Genesis == {x \in Ids : events[x].sp = None}
+Side(x) == IF Creator(x) \in Honest \/ x \in Genesis THEN Creator(x) ELSE Creator(events[x].op)
+Partitioned ==
+    /\ \A x \in Ids \ Genesis :
+          IF Creator(x) \in Honest
+          THEN Creator(events[x].op) \in Forking
+               /\ (events[x].op \in Genesis \/ Side(events[x].op) = Creator(x))
+          ELSE events[x].sp \in Genesis \/ Side(events[x].sp) = Side(x)
+    /\ \A m \in Honest : \A x \in view[m] : x \in Genesis \/ Side(x) = m
+    /\ \A m \in Forking : \A x \in Ids \ view[m] : \A y \in view[m] : y < x \/ Creator(y) = m
+    /\ \A m \in Members : DOMAIN decided[m] = {} /\ delivered[m] = <<>>
+
+-----------------------------------------------------------------------------
+(* Values for the configs (a TLC config cannot write a function or a       *)
+(* sequence).  Members are strings: "a", "b", ... honest, "f", "g" forking. *)
+
+Sigs1 == {<<0, 0>>}
+Sigs2 == {<<1, 0>>, <<2, 1>>}      \* coins 0 and 1; whitening reorders them
+StakeA3B3F1 == [m \in Members |-> IF m = "f" THEN 1 ELSE 3]
+StakeA1B1F2 == [m \in Members |-> IF m = "f" THEN 2 ELSE 1]   \* forking 1/2 > 1/3
+StakeA2B2F1 == [m \in Members |-> IF m = "f" THEN 1 ELSE 2]   \* forking 1/5 < 1/3
+=============================================================================
