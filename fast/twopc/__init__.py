@@ -40,11 +40,17 @@ API::
     cluster.apply(("submit", tx)); cluster.deliver(1); ...
     snapshot_json(cluster) == reference snapshot_json(reference_cluster)
 
-    result = run_batches(shard_count, genesis, batches, workers=2)   # §13.3, batch by batch
+    run_round_schedule(cluster, txs)               # §13.3 on a cluster, operation by operation
+    result = run_batches(shard_count, genesis, batches, workers=2)   # §13.3 batch mode, shards side by side
+
+    shard = load_shard(shard_json_data, shard_count, {txid: tx})     # the conformance adapter
+    result = step(shard, Deliver(envelope)); shard_json(result.state)
 """
 
 from altledger.fast.twopc.batch import BatchResult, run_batches
-from altledger.fast.twopc.cluster import Applied, Cluster
+from altledger.fast.twopc.cluster import Applied, Cluster, run_round_schedule
 from altledger.fast.twopc.snapshot import snapshot, snapshot_digest, snapshot_json
+from altledger.fast.twopc.step import StepResult, load_shard, shard_json, step
 
-__all__ = ["Applied", "BatchResult", "Cluster", "run_batches", "snapshot", "snapshot_digest", "snapshot_json"]
+__all__ = ["Applied", "BatchResult", "Cluster", "StepResult", "load_shard", "run_batches", "run_round_schedule",
+           "shard_json", "snapshot", "snapshot_digest", "snapshot_json", "step"]

@@ -18,11 +18,11 @@ the byte-identical snapshot.  What differs is only the representation:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from altledger.fast.twopc.shard import FastShard
 from altledger.fast.twopc.txtable import AgentTable, TxTable
-from altledger.reference.encoding import CrossAgentTx
+from altledger.reference.encoding import CrossAgentTx, LegKind
 from altledger.reference.twopc.cluster import MAX_GENESIS_TOTAL, OPERATION_NAMES, Operation
 from altledger.reference.twopc.txfacts import txid_of
 
@@ -36,8 +36,9 @@ class Applied:
     ``removed`` is ``(n, envelope)`` of the envelope taken out, ``added`` the
     ``(n, envelope)`` put in; ``log_writes`` are ``(record code, forced)``;
     ``votes`` are ``(t, VoteReason value)`` (including the coordinator's own
-    vote of §8.1.2, as in the reference).  ``boundary.applied_summary`` turns
-    either implementation's ``Applied`` into the same comparable form.
+    vote of §8.1.2, as in the reference).  ``snapshot.applied_json`` and
+    ``snapshot.reference_applied_json`` turn either implementation's
+    ``Applied`` into the same comparable form.
     """
 
     op: Operation
@@ -196,3 +197,42 @@ class Cluster:
     def nonce(self, agent: bytes) -> int:
         a = self.agents.index.get(agent)
         return 0 if a is None else self.shards[self.agents.shard[a]].nonce.get(a, 0)
+
+
+def run_round_schedule(cluster: Cluster, txs: Iterable[CrossAgentTx],
+                       observe: Callable[[Applied], None] | None = None) -> list[Applied]:
+    """The round schedule of §13.3 on a fast cluster, one operation at a time (as the reference's).
+
+    Round 1: coordinators in ascending order take their submissions in the
+    order given; round ``r > 1``: each up shard, ascending, takes the messages
+    to it sent in round ``r − 1`` in ascending send number; messages already in
+    the network, and messages to down shards, are not taken; it ends after a
+    round that sends nothing.  (Batch mode, ``batch.run_batches``, gives the
+    same results from a fresh cluster with the shards side by side.)
+    """
+    applied: list[Applied] = []
+
+    def coordinator(tx: CrossAgentTx) -> int:               # §3.4, without registering tx yet
+        first_debit = next(leg for leg in tx.legs if leg.kind is LegKind.DEBIT)
+        return int.from_bytes(first_debit.agent, "big") % cluster.shard_count
+
+    def note(result: Applied) -> None:
+        applied.append(result)
+        if observe is not None:
+            observe(result)
+
+    sent_last_round: list[tuple[int, Envelope]] = []
+    for tx in sorted(txs, key=coordinator):                 # stable: keeps the given order per coordinator
+        result = cluster.submit(tx)
+        note(result)
+        sent_last_round.extend(result.added)
+    while sent_last_round:
+        order = sorted(sent_last_round, key=lambda item: (item[1][1], item[0]))   # (recipient, number)
+        sent_last_round = []
+        for number, envelope in order:
+            if not cluster.shards[envelope[1]].up:
+                continue
+            result = cluster.deliver(number)
+            note(result)
+            sent_last_round.extend(result.added)
+    return applied

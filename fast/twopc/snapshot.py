@@ -20,7 +20,7 @@ from altledger.fast.twopc.codes import (COLLECTING, COMMITTING, KIND_BITS, MSG_P
                                         message_code, message_value, record_code, record_value)
 from altledger.fast.twopc.shard import FastShard
 from altledger.fast.twopc.txtable import TxTable
-from altledger.reference.encoding import value_from_json
+from altledger.reference.encoding import VoteReason, value_from_json
 from altledger.reference.errors import InputFileError
 from altledger.reference.twopc.snapshot import SNAPSHOT_FORMAT, canonical_json, message_json, record_json
 
@@ -210,3 +210,40 @@ def shard_from_json(data: Any, table: TxTable, by_txid: dict[str, int], location
             raise _fail(location, item, f"a {entry['phase']} entry has no {'acks' if phase == COLLECTING else 'yes'}")
         shard.coord[t] = [phase, table.participants[t], set(held)]
     return shard
+
+
+# -- what one operation did, comparably ----------------------------------------------------------
+
+def applied_json(cluster, applied) -> dict[str, Any]:
+    """A fast ``Applied`` in a form comparable with :func:`reference_applied_json` of the reference's."""
+    forms = JsonForms(cluster.table)
+
+    def envelope(item):
+        n, (sender, recipient, code, t, shard_field) = item
+        return {"n": n, "from": sender, "to": recipient, "message": forms.message(code, t, shard_field)}
+
+    return {
+        "took_effect": applied.took_effect,
+        "shard": applied.shard,
+        "removed": envelope(applied.removed) if applied.removed else None,
+        "added": [envelope(item) for item in applied.added],
+        "log_writes": [[forms.record(code), forced] for code, forced in applied.log_writes],
+        "votes": [[cluster.table.txid(t).hex(), VoteReason(reason).name] for t, reason in applied.votes],
+    }
+
+
+def reference_applied_json(applied) -> dict[str, Any]:
+    """The reference's ``Applied`` in the form of :func:`applied_json`."""
+    def envelope(item):
+        n, e = item
+        return {"n": n, "from": e.sender, "to": e.recipient, "message": message_json(e.message)}
+
+    result = applied.result
+    return {
+        "took_effect": applied.took_effect,
+        "shard": applied.shard,
+        "removed": envelope(applied.removed) if applied.removed else None,
+        "added": [envelope(item) for item in applied.added],
+        "log_writes": [[record_json(r), forced] for r, forced in result.log_writes] if result else [],
+        "votes": [[v.txid.hex(), v.reason.name] for v in result.votes] if result else [],
+    }

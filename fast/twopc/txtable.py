@@ -117,6 +117,16 @@ class TxTable:
             if shard is not None:
                 shard.legs[t] = legs
 
+    def add_txid_only(self, txid: bytes) -> int:
+        """An entry for a transaction known only by its txid (a message about a transaction this
+        table was never given): no legs anywhere, no participants, no coordinator."""
+        t = len(self.txs)
+        self.reserve(t)
+        self.participants[t] = ()
+        self.legs[t] = {}
+        self._txids[t] = txid
+        return t
+
     def reserve(self, t: int) -> None:
         """Grow the table (with empty slots) so that index ``t`` exists."""
         missing = t + 1 - len(self.txs)
