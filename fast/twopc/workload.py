@@ -51,8 +51,10 @@ def _split(rng: random.Random, total: int, parts: int) -> list[int]:
 
 def make_workload(seed: int, workload: TransferWorkload) -> tuple[dict[bytes, int], list[list[CrossAgentTx]]]:
     """``(genesis, batches)`` for ``workload``, determined by ``seed``."""
-    if workload.agents < workload.max_legs or workload.max_legs < 2:
-        raise ValueError("need max_legs >= 2 and at least max_legs agents")
+    if workload.agents < workload.max_legs or not 2 <= workload.max_legs <= 16:
+        raise ValueError("need 2 <= max_legs <= 16 and at least max_legs agents")
+    if not 0 <= workload.min_balance <= workload.max_balance or workload.batch < 1 or workload.shards < 1:
+        raise ValueError("need 0 <= min_balance <= max_balance, batch >= 1 and shards >= 1")
     rng = random.Random(seed)
     ids = [agent_id(f"w{i}.cns") for i in range(workload.agents)]
     genesis = {a: rng.randint(workload.min_balance, workload.max_balance) for a in ids}

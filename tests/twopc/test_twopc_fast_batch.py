@@ -1,0 +1,127 @@
+"""Batch mode (spec §13.3) equals the reference's round schedule, whatever the workers.
+
+For several seeds and shard counts, the same batches are run by the
+reference (``run_round_schedule`` once per batch on one ``Cluster``) and by
+``run_batches`` in-process (one group, three groups) and with 1 and 2 worker
+processes; outcomes, stores, logs, buffers, coordinator tables, every sent
+message with its send number and the transaction registration order must be
+equal (``compare.Comparable``), and for the small runs the whole snapshot
+must be byte-identical.  A mutant shows the comparison notices a wrong
+message order between groups.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from altledger.fast.twopc import Cluster as FastCluster
+from altledger.fast.twopc import run_batches, run_round_schedule, snapshot_json
+from altledger.fast.twopc.batch import ShardGroup, unpack
+from altledger.fast.twopc.compare import batch_snapshot, fast_comparable, run_reference
+from altledger.fast.twopc.workload import TransferWorkload, make_workload
+from altledger.reference.twopc import Cluster as ReferenceCluster
+from altledger.reference.twopc import run_round_schedule as reference_round_schedule
+from altledger.reference.twopc.snapshot import canonical_json
+from altledger.reference.twopc.snapshot import snapshot_json as reference_snapshot_json
+
+CASES = [   # (seed, shards, agents, transfers, batch): conflicts, overdrafts, bad nonces, resubmissions
+    (1, 1, 12, 120, 30),
+    (2, 3, 40, 300, 60),
+    (3, 8, 120, 600, 150),
+    (4, 5, 25, 250, 250),
+]
+MODES = [{"workers": None}, {"workers": None, "groups": 3}, {"workers": 1}, {"workers": 2}]
+
+
+@functools.lru_cache(maxsize=None)
+def case(seed, shards, agents, transfers, batch):
+    workload = TransferWorkload(transfers=transfers, shards=shards, agents=agents, batch=batch, hot_agents=3,
+                                hot_share=0.1, bad_nonce=0.05, overdraft=0.05, resubmit=0.05, min_balance=50,
+                                max_balance=300, max_amount=120)
+    genesis, batches = make_workload(seed, workload)
+    return genesis, batches, run_reference(shards, genesis, batches)
+
+
+def mode_name(mode):
+    if mode["workers"] is None:
+        return f"{mode['groups']}-groups-in-process" if "groups" in mode else "in-process"
+    return f"{mode['workers']}-workers"
+
+
+# every case with every mode that has no more groups than shards (more is refused, tested below)
+RUNS = [pytest.param(params, mode, id=f"seed{params[0]}-K{params[1]}-{params[3]}tx-{mode_name(mode)}")
+        for params in CASES for mode in MODES if max(mode.get("groups", 1), mode["workers"] or 1) <= params[1]]
+
+
+@pytest.mark.parametrize("params, mode", RUNS)
+def test_batch_result_equals_the_reference_round_schedule(params, mode):
+    genesis, batches, reference = case(*params)
+    shards = params[1]
+    result = run_batches(shards, genesis, batches, **mode)
+    fast = fast_comparable(result)
+    assert reference.comparable.differences(fast) == []
+    assert fast.messages == reference.comparable.messages > 0
+    assert canonical_json(batch_snapshot(result)) == reference_snapshot_json(reference.cluster)
+
+
+def test_the_workloads_exercise_commits_and_every_abort_reason():
+    reasons = set()
+    for params in CASES:
+        genesis, batches, reference = case(*params)
+        assert reference.comparable.committed > 0 and reference.comparable.aborted > 0
+        result = run_batches(params[1], genesis, batches)
+        reasons |= set(result.first_no.values())
+    assert reasons >= {1, 2, 3}          # LOCKED, INSUFFICIENT_BALANCE, BAD_NONCE (§7.1.4)
+
+
+def test_a_wrong_message_order_between_groups_is_caught(monkeypatch):
+    """Mutant: a group takes messages from higher blocks before lower ones, breaking send-number order."""
+    genesis, batches, reference = case(*CASES[2])
+
+    def run_round_reversed(self, incoming):
+        return ORIGINAL_RUN_ROUND(self, list(reversed(incoming)) if len(incoming) == 3 else incoming)
+    ORIGINAL_RUN_ROUND = ShardGroup.run_round
+    monkeypatch.setattr(ShardGroup, "run_round", run_round_reversed)
+    result = run_batches(CASES[2][1], genesis, batches, workers=None, groups=3)
+    assert reference.comparable.differences(fast_comparable(result)) != []
+
+
+def test_cluster_round_schedule_matches_the_reference_with_down_shards_and_old_messages():
+    genesis, batches, _ = case(*CASES[1])
+    ref, fast = ReferenceCluster(3, genesis), FastCluster(3, genesis)
+    for cluster, schedule in ((ref, reference_round_schedule), (fast, run_round_schedule)):
+        cluster.submit(batches[0][0])                  # leaves messages in the network before the schedule
+        cluster.crash(2)
+        schedule(cluster, batches[0][1:40])            # messages to shard 2 stay in the network
+        cluster.recover(2)
+        schedule(cluster, batches[1][:40])
+    assert snapshot_json(fast) == reference_snapshot_json(ref)
+
+
+def test_workers_must_fit_the_shards_and_inputs_must_be_transactions():
+    genesis, batches, _ = case(*CASES[0])
+    with pytest.raises(ValueError, match="shard groups"):
+        run_batches(1, genesis, batches, workers=2)
+    with pytest.raises(ValueError, match="shard groups"):
+        run_batches(3, genesis, batches, workers=0)
+    with pytest.raises(ValueError, match="CrossAgentTx"):
+        run_batches(3, genesis, [[b"not a transaction"]])
+
+
+def test_a_failing_worker_is_reported_with_its_traceback(monkeypatch):
+    genesis, batches, _ = case(*CASES[1])
+
+    def broken(self, incoming):
+        raise RuntimeError("injected worker failure")
+    monkeypatch.setattr(ShardGroup, "run_round", broken)   # forked workers inherit the patch
+    with pytest.raises(RuntimeError, match="injected worker failure"):
+        run_batches(3, genesis, batches, workers=2)
+
+
+def test_history_can_be_skipped_and_then_only_counts_are_kept():
+    genesis, batches, reference = case(*CASES[1])
+    result = run_batches(3, genesis, batches, keep_history=False)
+    assert result.history == [] and result.next_send_number == reference.comparable.next_send_number
+    assert unpack(b"") == []
