@@ -113,12 +113,12 @@ def run_command(suite_name: str, client_command: str | None, impl: str | None, v
     """Run every vector through a client and report pass/fail per vector with readable diffs."""
     from altledger.conformance.runner import (builtin_client, describe_failure, environment_for_builtin,
                                               run_vectors, split_command)
-    from altledger.conformance.vectors import load_vectors, select
+    from altledger.conformance.vectors import load_selected
     if client_command and impl:
         raise click.UsageError("give --client or --impl, not both")
     chosen = suite(suite_name)
     directory = vector_dir if vector_dir is not None else chosen.vectors_dir()
-    vectors = select(load_vectors(chosen, directory), patterns)
+    vectors = load_selected(chosen, directory, patterns)
     if not vectors:
         raise click.UsageError(f"no vector matches {', '.join(patterns) or '*'} in {directory}")
     if client_command:

@@ -139,13 +139,14 @@ def load_vectors(suite: Suite, directory: Path | None = None, pattern: str | Non
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
             raise InputFileError(f"{path}:{error.lineno}", "", f"not JSON: {error.msg}") from None
+        if pattern is not None and not (isinstance(data, dict) and fnmatch.fnmatchcase(str(data.get("id")), pattern)):
+            continue
         if validate:
             problems = schema_errors(suite, data)
             if problems:
                 raise InputFileError(str(path), problems[0].split(":")[0],
                                      f"not a valid {suite.name} vector: {problems[0]}")
-        if pattern is None or fnmatch.fnmatchcase(data.get("id", ""), pattern):
-            vectors.append(data)
+        vectors.append(data)
     vectors.sort(key=lambda v: v["id"])
     return vectors
 
@@ -153,3 +154,15 @@ def load_vectors(suite: Suite, directory: Path | None = None, pattern: str | Non
 def select(vectors: Iterable[dict[str, Any]], patterns: Iterable[str]) -> list[dict[str, Any]]:
     patterns = list(patterns)
     return [v for v in vectors if not patterns or any(fnmatch.fnmatchcase(v["id"], p) for p in patterns)]
+
+
+def load_selected(suite: Suite, directory: Path | None, patterns: Iterable[str]) -> list[dict[str, Any]]:
+    """The vectors whose id matches one of ``patterns`` (all when none), each validated against its schema.
+    Only the selected files are validated: schema validation costs more than running the vectors."""
+    chosen = select(load_vectors(suite, directory, validate=False), patterns)
+    for vector in chosen:
+        problems = schema_errors(suite, vector)
+        if problems:
+            raise InputFileError(str(vector_path(directory or suite.vectors_dir(), vector["id"])),
+                                 problems[0].split(":")[0], f"not a valid {suite.name} vector: {problems[0]}")
+    return chosen

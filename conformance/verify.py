@@ -23,6 +23,7 @@ PROVIDERS: list[str] = [
     "altledger.tla.checks",
     "altledger.reference.crypto.checks",
     "altledger.proofs.checks",
+    "altledger.conformance.twopc_checks",
 ]
 
 

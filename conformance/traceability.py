@@ -1,0 +1,244 @@
+"""Clause-to-artefact traceability for spec/two_phase_commit.md, collected from the sources.
+
+Why collected and not written by hand: a hand-kept table rots the day a
+function is renamed.  Every artefact already cites the clause it implements
+(``# spec/two_phase_commit.md §7.1.4``, ``\\* §8.1.1`` in TLA+, ``"clauses"``
+in a vector), so the table is a scan:
+
+* **TLA+**: operators of ``tla/TwoPhaseCommit.tla`` whose definition, or the
+  comment lines right above it, cite the clause;
+* **reference** / **fast**: functions, methods and classes of
+  ``reference/twopc`` / ``fast/twopc`` whose source cites it (a citation
+  belongs to the innermost definition around it; module docstrings do not
+  count);
+* **tests**: test functions under ``tests/`` whose source cites it, plus the
+  conformance test that runs every vector (:data:`VECTOR_TEST`), which
+  exercises each clause its vectors list;
+* **vectors**: the ids of the conformance vectors that list it.
+
+A citation of ``§7.1.4.a`` counts for clause ``§7.1`` (rows are the
+numbered clauses ``§N.M`` of §2 … §13); a bare section citation ``§7`` counts
+for no row.  :data:`LINKS` adds, for the few clauses that an artefact
+implements without citing them, an explicit link with the reason; every
+link must name something that exists (checked).
+
+``python -m altledger.conformance.traceability`` prints the Markdown table
+that docs/twopc.md embeds; a test checks the page is up to date and that every
+clause has at least one reference function and one test.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "spec" / "two_phase_commit.md"
+TLA = ROOT / "tla" / "TwoPhaseCommit.tla"
+REFERENCE = ROOT / "reference" / "twopc"
+FAST = ROOT / "fast" / "twopc"
+TESTS = ROOT / "tests"
+VECTORS = ROOT / "conformance" / "vectors" / "twopc"
+VECTOR_TEST = "tests/conformance/test_conformance_runner.py::test_reference_passes_vector"
+
+CITATION = re.compile(r"§(\d+(?:\.\d+)*(?:\.[a-z])?)")
+CLAUSE_LINE = re.compile(r"^(\d+)\.(\d+)\.\s+(.*)")
+CHOICE_ROW = re.compile(r"^\|\s*(12\.\d+)\s*\|\s*(.*?)\s*\|")
+TLA_DEF = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(\([^)]*\))?\s*==")
+
+# Artefacts that implement a clause without citing it: clause -> [(column, name, why)].
+LINKS: dict[str, list[tuple[str, str, str]]] = {}
+
+
+@dataclass
+class Row:
+    clause: str
+    title: str
+    tla: list[str] = field(default_factory=list)
+    reference: list[str] = field(default_factory=list)
+    fast: list[str] = field(default_factory=list)
+    tests: list[str] = field(default_factory=list)
+    vectors: list[str] = field(default_factory=list)
+
+
+def spec_clauses(spec: Path = SPEC) -> list[str]:
+    """The numbered clauses ``§N.M`` of sections 2 … 13, in document order."""
+    return [clause for clause, _ in _clauses_with_titles(spec)]
+
+
+def _clauses_with_titles(spec: Path) -> list[tuple[str, str]]:
+    out = []
+    for line in spec.read_text(encoding="utf-8").splitlines():
+        m = CLAUSE_LINE.match(line)
+        if m and 2 <= int(m.group(1)) <= 13:
+            out.append((f"§{m.group(1)}.{m.group(2)}", _title(m.group(3))))
+        m = CHOICE_ROW.match(line)
+        if m:
+            out.append((f"§{m.group(1)}", _title(m.group(2))))
+    return out
+
+
+def _title(text: str) -> str:
+    bold = re.match(r"\*\*(.+?)\*\*", text)
+    if bold:
+        return bold.group(1).rstrip(".")
+    words = re.sub(r"[`*]", "", text).split()
+    return " ".join(words[:6]) + (" …" if len(words) > 6 else "")
+
+
+def row_of(citation: str, rows: dict[str, Row]) -> str | None:
+    """The row a citation counts for: ``7.1.4.a`` -> ``§7.1``; ``7`` -> None."""
+    parts = citation.split(".")
+    if len(parts) < 2:
+        return None
+    clause = f"§{parts[0]}.{parts[1]}"
+    return clause if clause in rows else None
+
+
+# -- TLA+ ------------------------------------------------------------------------------------
+
+def tla_citations(path: Path = TLA) -> dict[str, set[str]]:
+    """operator -> cited clauses (its definition and the comment lines just above it)."""
+    found: dict[str, set[str]] = {}
+    pending: set[str] = set()
+    current: str | None = None
+    in_block = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        cites = set(CITATION.findall(line))
+        if in_block or stripped.startswith("(*"):
+            in_block = "*)" not in stripped
+            pending |= cites
+            current = None
+            continue
+        m = TLA_DEF.match(line)
+        if m:
+            current = m.group(1)
+            found.setdefault(current, set()).update(pending | cites)
+            pending = set()
+        elif stripped.startswith("\\*"):
+            if current is not None and line.startswith((" ", "\t")):
+                found[current].update(cites)
+            else:
+                current = None
+                pending |= cites
+        elif not stripped or stripped.startswith(("----", "====")):
+            current = None
+            pending = set() if not stripped.startswith("\\*") else pending
+        elif current is not None and line.startswith((" ", "\t")):
+            found[current].update(cites)
+        else:
+            current, pending = None, set()
+    return found
+
+
+# -- Python ------------------------------------------------------------------------------------
+
+def python_citations(folder: Path, prefix: str, tests_only: bool = False) -> dict[str, set[str]]:
+    """qualified name -> cited clauses, for every definition in the ``.py`` files of ``folder``."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(folder.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        spans: list[tuple[int, int, str]] = []
+
+        def visit(node: ast.AST, scope: str) -> None:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    name = f"{scope}.{child.name}" if scope else child.name
+                    start = min([child.lineno] + [d.lineno for d in child.decorator_list])
+                    spans.append((start, child.end_lineno or child.lineno, name))
+                    visit(child, name)
+
+        visit(tree, "")
+        module = path.relative_to(folder).with_suffix("").as_posix().replace("/", ".")
+        for number, line in enumerate(source.splitlines(), 1):
+            cites = CITATION.findall(line)
+            if not cites:
+                continue
+            around = [s for s in spans if s[0] <= number <= s[1]]
+            if not around:
+                continue                                   # module docstrings and comments do not count
+            start, end, name = min(around, key=lambda s: s[1] - s[0])
+            if tests_only:
+                leaf = name.split(".")[-1]
+                if not leaf.startswith("test"):
+                    tested = [s for s in around if s[2].split(".")[-1].startswith("test")]
+                    if not tested:
+                        continue
+                    name = min(tested, key=lambda s: s[1] - s[0])[2]
+                key = f"{path.relative_to(ROOT).as_posix()}::{name}"
+            else:
+                key = f"{prefix}{module}.{name}" if prefix else f"{module}.{name}"
+            found.setdefault(key, set()).update(cites)
+    return found
+
+
+def vector_clauses(folder: Path = VECTORS) -> dict[str, list[str]]:
+    index = folder / "index.json"
+    if not index.is_file():
+        return {}
+    return {e["id"]: e["clauses"] for e in json.loads(index.read_text(encoding="utf-8"))["vectors"]}
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+def collect() -> list[Row]:
+    rows = {clause: Row(clause, title) for clause, title in _clauses_with_titles(SPEC)}
+
+    def add(column: str, cited: dict[str, set[str]] | dict[str, list[str]]) -> None:
+        for name, clauses in cited.items():
+            for c in clauses:
+                target = row_of(c.lstrip("§"), rows)
+                if target is not None and name not in getattr(rows[target], column):
+                    getattr(rows[target], column).append(name)
+
+    if TLA.is_file():
+        add("tla", tla_citations())
+    add("reference", python_citations(REFERENCE, ""))
+    if FAST.is_dir():
+        add("fast", python_citations(FAST, ""))
+    add("tests", python_citations(TESTS, "", tests_only=True))
+    vectors = vector_clauses()
+    add("vectors", vectors)
+    for row in rows.values():
+        if row.vectors:
+            row.tests.append(f"{VECTOR_TEST} ({len(row.vectors)} vectors)")
+    for clause, links in LINKS.items():
+        for column, name, _why in links:
+            if name not in getattr(rows[clause], column):
+                getattr(rows[clause], column).append(name)
+    for row in rows.values():
+        for column in ("tla", "reference", "fast", "tests", "vectors"):
+            getattr(row, column).sort()
+    return list(rows.values())
+
+
+def _cell(items: list[str], limit: int, code: bool = True) -> str:
+    shown = [f"`{i}`" if code else i for i in items[:limit]]
+    more = f" … (+{len(items) - limit})" if len(items) > limit else ""
+    return ", ".join(shown) + more if items else "—"
+
+
+def markdown(rows: list[Row] | None = None) -> str:
+    """The traceability table (Markdown), one row per clause."""
+    rows = rows if rows is not None else collect()
+    lines = ["| clause | TLA+ (`tla/TwoPhaseCommit.tla`) | reference (`altledger.reference.twopc`) | "
+             "fast (`altledger.fast.twopc`) | tests | conformance vectors |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        tests = [t.replace("tests/", "", 1) for t in r.tests]
+        lines.append(f"| {r.clause} {r.title} | {_cell(r.tla, 6)} | {_cell(r.reference, 6)} | "
+                     f"{_cell(r.fast, 6)} | {_cell(tests, 4)} | {_cell(r.vectors, 4)} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown())
