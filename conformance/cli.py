@@ -190,3 +190,26 @@ def list_command(suite_name: str, patterns: tuple[str, ...]) -> None:
     from altledger.conformance.vectors import load_vectors, select
     for v in select(load_vectors(suite(suite_name), validate=False), patterns):
         click.echo(f"{v['id']}\t{' '.join(v['clauses'])}")
+
+
+@conformance_command.command("traceability")
+@click.option("--write", "write", is_flag=True, help="Update the table in docs/twopc.md.")
+@click.option("--check", "check", is_flag=True, help="Exit 1 if docs/twopc.md's table is out of date.")
+@clean_errors
+def traceability_command(write: bool, check: bool) -> None:
+    """The two-phase commit clause -> TLA+ / reference / fast / tests / vectors table (docs/twopc.md)."""
+    from altledger.conformance.traceability import PAGE, markdown, page_with_table
+    table = markdown()
+    if not (write or check):
+        click.echo(table, nl=False)
+        return
+    text = PAGE.read_text(encoding="utf-8")
+    updated = page_with_table(text, table)
+    if check:
+        if updated != text:
+            click.echo(f"{PAGE} is out of date: run 'altledger conformance traceability --write'")
+            sys.exit(1)
+        click.echo(f"{PAGE} is up to date")
+        return
+    PAGE.write_text(updated, encoding="utf-8")
+    click.echo(f"wrote the table into {PAGE}")

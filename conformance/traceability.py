@@ -50,8 +50,38 @@ CLAUSE_LINE = re.compile(r"^(\d+)\.(\d+)\.\s+(.*)")
 CHOICE_ROW = re.compile(r"^\|\s*(12\.\d+)\s*\|\s*(.*?)\s*\|")
 TLA_DEF = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(\([^)]*\))?\s*==")
 
-# Artefacts that implement a clause without citing it: clause -> [(column, name, why)].
-LINKS: dict[str, list[tuple[str, str, str]]] = {}
+# Reference code that implements a clause without citing it (yet): clause -> [(name, why)].  Shown with a
+# dagger on the page; each name must exist (tested).  Names are relative to altledger.reference.twopc unless
+# they start with "altledger.".  A citation added in the code makes its link redundant (it is then ignored).
+LINKS: dict[str, list[tuple[str, str]]] = {
+    "§2.2": [("altledger.reference.encoding.agents.shard_of_agent", "the shard function, shared by every protocol"),
+             ("txfacts.participants_of", "participants are the shards of the legs")],
+    "§2.5": [("shard.Timeout", "a timeout is an input of a step; when it fires is the caller's choice"),
+             ("cluster.Cluster.timeout", "the timeout operation of §13.1")],
+    "§3.1": [("altledger.reference.encoding.twopc.CrossAgentTx.validate",
+              "the codec refuses every transaction that breaks §3.1")],
+    "§5.1": [("log.Record", "the four record types"), ("log.rm_state_of", "what each record means for rmState")],
+    "§6.1": [("txfacts.coordinator_of", "every shard computes the coordinator; messages do not carry it")],
+    "§6.2": [("participant.first_failure", "the first failing check, in the order of §7.1.4"),
+             ("participant.vote_on_prepare", "ABORTED_LOCALLY when a NO is re-sent; NONE with YES")],
+    "§10.1": [("participant.vote_on_prepare", "a repeated Prepare re-sends the same vote"),
+              ("coordinator.on_vote", "repeated votes are absorbed by set semantics"),
+              ("coordinator.on_ack", "repeated acknowledgements are absorbed")],
+    "§10.2": [("coordinator.on_coordinator_timeout", "re-sends COMMIT or aborts, only on a timeout"),
+              ("participant.on_participant_timeout", "a prepared participant queries on each timeout")],
+    "§10.3": [("participant.leg_failure", "transactions meet only through locks and the store")],
+    "§11.5": [("trace.TraceRecorder", "projects a run onto the model's variables; TLC checks that the model "
+                                      "refines TCommit and that projected runs are behaviours of the model")],
+    "§12.2": [("txfacts.coordinator_of", "the shard of the first debit leg")],
+    "§12.3": [("participant.on_abort_decision", "forces the ABORT outcome"),
+              ("participant.on_participant_timeout", "forces the ABORT outcome of a working participant")],
+    "§12.4": [("coordinator.on_submit", "the coordinator's own vote in the submit step, and the durable guard")],
+    "§12.5": [("participant.leg_failure", "the lock check applies to every leg, credit or debit")],
+    "§12.6": [("participant.leg_failure", "a held lock is a NO, never a wait")],
+    "§12.7": [("coordinator.on_coordinator_timeout", "the only re-send path")],
+    "§12.8": [("shard.recovered_coord", "committing with no acks; re-sending waits for the timeout")],
+    "§13.4": [("trace.TraceRecorder", "writes the altledger-trace/1 trace of a run")],
+}
 
 
 @dataclass
@@ -63,6 +93,7 @@ class Row:
     fast: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
     vectors: list[str] = field(default_factory=list)
+    linked: list[str] = field(default_factory=list)       # reference entries that come from LINKS
 
 
 def spec_clauses(spec: Path = SPEC) -> list[str]:
@@ -142,6 +173,8 @@ def python_citations(folder: Path, prefix: str, tests_only: bool = False) -> dic
     """qualified name -> cited clauses, for every definition in the ``.py`` files of ``folder``."""
     found: dict[str, set[str]] = {}
     for path in sorted(folder.rglob("*.py")):
+        if tests_only and not _about_twopc(path):
+            continue
         source = path.read_text(encoding="utf-8")
         try:
             tree = ast.parse(source)
@@ -181,6 +214,21 @@ def python_citations(folder: Path, prefix: str, tests_only: bool = False) -> dic
     return found
 
 
+def test_folders() -> list[Path]:
+    """Where two-phase commit tests live: tests/twopc, tests/conformance, and any tests/<area>/ whose files
+    are named for it (the fast implementation's, say).  Other protocols' tests cite other specs' §s."""
+    folders = {TESTS / "twopc", TESTS / "conformance"}
+    folders |= {p.parent for p in TESTS.rglob("test_*twopc*.py")}
+    return sorted(f for f in folders if f.is_dir())
+
+
+def _about_twopc(path: Path) -> bool:
+    name = path.name
+    if path.parent.name in ("twopc", "conformance"):
+        return "abft" not in name and "hashgraph" not in name
+    return "twopc" in name
+
+
 def vector_clauses(folder: Path = VECTORS) -> dict[str, list[str]]:
     index = folder / "index.json"
     if not index.is_file():
@@ -205,24 +253,26 @@ def collect() -> list[Row]:
     add("reference", python_citations(REFERENCE, ""))
     if FAST.is_dir():
         add("fast", python_citations(FAST, ""))
-    add("tests", python_citations(TESTS, "", tests_only=True))
+    for folder in test_folders():
+        add("tests", python_citations(folder, "", tests_only=True))
     vectors = vector_clauses()
     add("vectors", vectors)
     for row in rows.values():
         if row.vectors:
             row.tests.append(f"{VECTOR_TEST} ({len(row.vectors)} vectors)")
     for clause, links in LINKS.items():
-        for column, name, _why in links:
-            if name not in getattr(rows[clause], column):
-                getattr(rows[clause], column).append(name)
+        for name, _why in links:
+            if name not in rows[clause].reference:
+                rows[clause].reference.append(name)
+                rows[clause].linked.append(name)
     for row in rows.values():
         for column in ("tla", "reference", "fast", "tests", "vectors"):
             getattr(row, column).sort()
     return list(rows.values())
 
 
-def _cell(items: list[str], limit: int, code: bool = True) -> str:
-    shown = [f"`{i}`" if code else i for i in items[:limit]]
+def _cell(items: list[str], limit: int, code: bool = True, marked: tuple[str, ...] = ()) -> str:
+    shown = [(f"`{i}`" if code else i) + (" †" if i in marked else "") for i in items[:limit]]
     more = f" … (+{len(items) - limit})" if len(items) > limit else ""
     return ", ".join(shown) + more if items else "—"
 
@@ -235,9 +285,38 @@ def markdown(rows: list[Row] | None = None) -> str:
              "|---|---|---|---|---|---|"]
     for r in rows:
         tests = [t.replace("tests/", "", 1) for t in r.tests]
-        lines.append(f"| {r.clause} {r.title} | {_cell(r.tla, 6)} | {_cell(r.reference, 6)} | "
+        lines.append(f"| {r.clause} {r.title} | {_cell(r.tla, 6)} | {_cell(r.reference, 6, marked=tuple(r.linked))} | "
                      f"{_cell(r.fast, 6)} | {_cell(tests, 4)} | {_cell(r.vectors, 4)} |")
     return "\n".join(lines) + "\n"
+
+
+BEGIN, END = "<!-- traceability table: begin (generated) -->", "<!-- traceability table: end -->"
+PAGE = ROOT / "docs" / "twopc.md"
+
+
+def page_with_table(text: str, table: str) -> str:
+    """``text`` with the part between the markers replaced by ``table``."""
+    head, sep, rest = text.partition(BEGIN)
+    _, sep2, tail = rest.partition(END)
+    if not sep or not sep2:
+        raise ValueError(f"the page lacks the markers {BEGIN} ... {END}")
+    return f"{head}{BEGIN}\n{table}{END}{tail}"
+
+
+def resolve(name: str) -> object:
+    """The object a LINKS name designates (ImportError/AttributeError when it does not exist)."""
+    import importlib
+    full = name if name.startswith("altledger.") else f"altledger.reference.twopc.{name}"
+    parts = full.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj: object = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attribute in parts[cut:]:
+            obj = getattr(obj, attribute)
+        return obj
+    raise ImportError(name)
 
 
 if __name__ == "__main__":
