@@ -15,6 +15,8 @@ import click
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "crypto": ("altledger.fast.bench.crypto", "crypto_bench",
                "Ed25519 and BLS (py_ecc vs blst): verify, sign, aggregate."),
+    "twopc": ("altledger.fast.bench.twopc", "twopc_bench",
+              "Two-phase commit round schedule: transfers/s, reference vs fast with 1 and 2 workers."),
 }
 
 

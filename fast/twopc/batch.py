@@ -123,27 +123,36 @@ class ShardGroup:
     # -- rounds -------------------------------------------------------------------------
 
     def start_batch(self, b: int) -> RoundReport:
-        """Round 1 of batch ``b``: each owned coordinator takes its submissions in the order given (§13.3)."""
+        """Round 1 of batch ``b``: each owned coordinator takes its submissions in the order given (§13.3).
+
+        What a group needs of a transaction depends on its role.  Where one of
+        our shards holds legs of it: those legs (§3.3) and its coordinator
+        (§3.4), to vote and to answer.  Where our shard coordinates it, also its
+        participants (§3.3) and its identity: the position of its first
+        occurrence, found by content (``(user_data, compact legs)`` determines
+        the encoding, hence the txid, §3.2).  A participant never needs to
+        recognise a re-submission itself: the coordinator names the
+        transaction in every message by that first position, and the legs are
+        stored under every position the transaction occurs at.
+        """
         self.batch, self.round = b, 1
         submissions: dict[int, list[int]] = {s: [] for s in self.owned}
         table, seen, mine = self.table, self.seen, self.mine
         index, intern, shard_of = self.agents.index.get, self.agents.intern, self.agents.shard
         shard_legs = [shard.legs if shard is not None else None
                       for shard in (self.shards.get(s) for s in range(len(mine)))]
-        txs, participants, coordinators = table.txs, table.participants, table.coordinator
+        participants, coordinators = table.participants, table.coordinator
         debit_kind = LegKind.DEBIT
         position = self.position
         table.reserve(position + len(self.batches[b]))
         for tx in self.batches[b]:
-            # One pass over the legs gives the compact legs (the content key, §3.2), the legs per
-            # shard (§3.3) and the coordinator (§3.4): TxTable.put's facts, keeping only the legs of
-            # our own shards (each FastShard's legs[t]; table.legs is not needed here).
             p = position
             position += 1
             legs = []
-            by_shard: dict[int, list] = {}
+            shards = []
             coordinator = -1
-            for leg in tx.legs:
+            relevant = False
+            for leg in tx.legs:                                # canonical order (§3.1)
                 agent = leg.agent
                 a = index(agent)
                 if a is None:
@@ -151,28 +160,24 @@ class ShardGroup:
                 s = shard_of[a]
                 debit = leg.kind is debit_kind
                 if debit and coordinator < 0:
-                    coordinator = s
-                entry = (a, debit, leg.amount, leg.nonce)
-                legs.append(entry)
-                here = by_shard.get(s)
-                if here is None:
-                    by_shard[s] = [entry]
-                else:
-                    here.append(entry)
-            for s in by_shard:
+                    coordinator = s                            # §3.4: shard of the first debit leg
+                legs.append((a, debit, leg.amount, leg.nonce))
+                shards.append(s)
                 if mine[s]:
-                    break
-            else:
+                    relevant = True
+            if not relevant:
                 continue                                       # none of its shards is ours
-            t = seen.setdefault((tx.user_data, tuple(legs)), p)   # the first occurrence names it (§3.2)
-            if t == p:
-                txs[t] = tx
-                participants[t] = tuple(sorted(by_shard))
-                coordinators[t] = coordinator
-                for s, here in by_shard.items():
-                    if mine[s]:
-                        shard_legs[s][t] = tuple(here)
+            coordinators[p] = coordinator
+            for s, leg in zip(shards, legs):                   # our shards' legs, in canonical order
+                if mine[s]:
+                    here = shard_legs[s]
+                    known = here.get(p)
+                    here[p] = (leg,) if known is None else known + (leg,)
             if mine[coordinator]:
+                t = seen.setdefault((tx.user_data, tuple(legs)), p)   # first occurrence names it (§3.2)
+                if t == p:
+                    table.txs[t] = tx
+                    participants[t] = tuple(sorted(set(shards)))      # §3.3, ascending
                 submissions[coordinator].append(t)
         self.position = position
         for s in self.owned:

@@ -114,6 +114,7 @@ class ReferenceRun:
     cluster: Cluster
     comparable: Comparable
     seconds: float
+    cpu_seconds: float = 0.0
     applied: list = field(default_factory=list)
 
 
@@ -133,17 +134,19 @@ def run_reference(shard_count: int, genesis: Mapping[bytes, int], batches: Seque
     """``Cluster(K, genesis)`` then ``run_round_schedule(cluster, batch)`` per batch (the timed part),
     folding each batch's ``Applied`` list into message rows and first NO votes between batches."""
     positions = first_positions(batches)
-    seconds = 0.0
-    start = time.perf_counter()
+    seconds = cpu = 0.0
+    start, cpu_start = time.perf_counter(), time.process_time()
     cluster = Cluster(shard_count, genesis)
     seconds += time.perf_counter() - start
+    cpu += time.process_time() - cpu_start
     rows: list[tuple[int, ...]] = []
     first_no: dict[bytes, int] = {}
     kept = []
     for batch in batches:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         applied = run_round_schedule(cluster, batch)
         seconds += time.perf_counter() - start
+        cpu += time.process_time() - cpu_start
         for item in applied:
             if item.result is not None:
                 for vote in item.result.votes:
@@ -156,7 +159,7 @@ def run_reference(shard_count: int, genesis: Mapping[bytes, int], batches: Seque
         if keep_applied:
             kept.append(applied)
         del applied
-    return ReferenceRun(cluster, reference_comparable(cluster, positions, first_no, rows), seconds, kept)
+    return ReferenceRun(cluster, reference_comparable(cluster, positions, first_no, rows), seconds, cpu, kept)
 
 
 def reference_comparable(cluster: Cluster, positions: Mapping[bytes, int], first_no: Mapping[bytes, int],

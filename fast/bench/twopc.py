@@ -1,0 +1,209 @@
+"""``altledger bench twopc``: round-schedule throughput, reference vs fast (1 and 2 workers).
+
+What is measured: transfers per second of the round schedule of
+spec/two_phase_commit.md §13.3 over a seeded workload (``--transfers``
+cross-agent transfers in batches of ``--batch`` over ``--shards`` shards and
+``--agents`` agents; ``altledger.fast.twopc.workload``), from genesis:
+
+* **reference** — ``Cluster(K, genesis)`` then ``run_round_schedule(cluster,
+  batch)`` per batch; only those calls are timed.  Its txid/§3-fact memo
+  (``reference.twopc.txfacts``) is filled before timing, so the reference is
+  timed *without* encoding and hashing transactions — in its favour;
+* **fast, N workers** — ``run_batches(K, genesis, batches, workers=N)``, timed
+  whole: forking the workers, turning every transaction into compact form,
+  all rounds, and collecting the final state, logs and every message.
+
+Every run's result is checked, not assumed: outcomes, store, logs, buffers,
+coordinator tables, every message with its send number and the registration
+order are digested (``altledger.fast.twopc.compare``) and must equal the
+reference's; a fast run that differs is reported as a failure (exit 1),
+never as a number.
+
+Timings are wall-clock medians over ``--runs`` (the shared
+:mod:`altledger.fast.bench.timing` format), with min and max, the CPU seconds
+(parent plus worker processes) and the 1-minute load average before and after
+each implementation's runs: on a shared machine a parallel speed-up can only
+show when a second core is actually free.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+
+from altledger.fast.bench.timing import Timing, emit, machine_description
+from altledger.reference.errors import AltledgerError
+
+TARGET_SPEEDUP = 20.0          # fast (1 worker) vs reference, from the issue
+TARGET_SCALING = 1.6           # fast 2 workers vs 1 worker
+
+
+def _load() -> float:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return -1.0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timing(name: str, implementation: str, seconds: list[float], cpu: list[float], loads: list[float],
+            transfers: int, extra: dict[str, Any] | None = None) -> Timing:
+    median = statistics.median(seconds)
+    notes = {"transfers": transfers, "transfers_per_s": round(transfers / median),
+             "seconds_per_run": [round(s, 3) for s in seconds],
+             "cpu_s_per_run": [round(c, 3) for c in cpu],          # fast: parent plus worker processes
+             "load_1min_before_after": loads, **(extra or {})}
+    return Timing(operation=name, implementation=implementation, runs=len(seconds), inner=1, median_s=median,
+                  min_s=min(seconds), max_s=max(seconds), cpu_median_s=statistics.median(cpu), notes=notes)
+
+
+def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
+                  reference_runs: int, workers: list[int], progress: Callable[[str], None]) -> dict[str, Any]:
+    from altledger.fast.twopc import run_batches
+    from altledger.fast.twopc.compare import fast_comparable, run_reference
+    from altledger.fast.twopc.workload import TransferWorkload, make_workload
+    from altledger.reference.twopc.txfacts import facts, txid_of
+
+    progress(f"generating {transfers} transfers over {shards} shards")
+    workload = TransferWorkload(transfers=transfers, shards=shards, agents=agents, batch=batch)
+    genesis, batches = make_workload(seed, workload)
+    for each in batches:                            # the reference's memo, filled before timing (docstring)
+        for tx in each:
+            txid_of(tx)
+            facts(tx, shards)
+
+    timings: list[Timing] = []
+    load_before = _load()
+    seconds, cpu = [], []
+    expected = None
+    for i in range(reference_runs):
+        progress(f"reference run {i + 1}/{reference_runs} (about a millisecond per transfer)")
+        run = run_reference(shards, genesis, batches)
+        seconds.append(run.seconds)
+        cpu.append(run.cpu_seconds)
+        if expected is None:
+            expected = run.comparable
+        elif expected.differences(run.comparable):
+            raise AltledgerError(f"the reference is not deterministic: {expected.differences(run.comparable)}")
+        del run
+    assert expected is not None
+    timings.append(_timing("round schedule", "reference", seconds, cpu, [load_before, _load()], transfers,
+                           {"committed": expected.committed, "aborted": expected.aborted,
+                            "messages": expected.messages}))
+
+    failures: list[str] = []
+    for count in workers:
+        label = f"fast, {count} worker{'s' if count > 1 else ''}"
+        load_before = _load()
+        seconds, cpu = [], []
+        for i in range(runs + 1):                   # the first run is a warm-up, checked but not counted
+            progress(f"{label}: run {i}/{runs}" if i else f"{label}: warm-up run")
+            cpu_start, children_start = time.process_time(), _children_cpu()
+            start = time.perf_counter()
+            result = run_batches(shards, genesis, batches, workers=count)
+            elapsed = time.perf_counter() - start
+            used = time.process_time() - cpu_start + _children_cpu() - children_start
+            differences = expected.differences(fast_comparable(result))
+            if differences:
+                failures.append(f"{label}, run {i}: differs from the reference in {', '.join(differences)}")
+            if i:
+                seconds.append(elapsed)
+                cpu.append(used)
+            del result
+        timings.append(_timing("round schedule", label, seconds, cpu, [load_before, _load()], transfers))
+    return {"timings": timings, "failures": failures, "workload": workload, "batches": len(batches)}
+
+
+def summary(timings: list[Timing], workers: list[int]) -> dict[str, Any]:
+    """Speed-ups from the medians, and whether the issue's targets are met."""
+    by_name = {t.implementation: t for t in timings}
+    reference = by_name["reference"].median_s
+    out: dict[str, Any] = {}
+    for count in workers:
+        fast = by_name[f"fast, {count} worker{'s' if count > 1 else ''}"]
+        out[f"fast_{count}_vs_reference"] = round(reference / fast.median_s, 2)
+    if 1 in workers:
+        out["target_fast_vs_reference"] = TARGET_SPEEDUP
+        out["met_fast_vs_reference"] = out["fast_1_vs_reference"] >= TARGET_SPEEDUP
+    if 1 in workers and 2 in workers:
+        one, two = by_name["fast, 1 worker"].median_s, by_name["fast, 2 workers"].median_s
+        out["workers_2_vs_1"] = round(one / two, 2)
+        out["target_workers_2_vs_1"] = TARGET_SCALING
+        out["met_workers_2_vs_1"] = out["workers_2_vs_1"] >= TARGET_SCALING
+    return out
+
+
+def _workers(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated worker counts, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise click.BadParameter("worker counts must be at least 1")
+    return sorted(set(values))
+
+
+@click.command("twopc")
+@click.option("--transfers", type=click.IntRange(1, 10_000_000), default=100_000, show_default=True,
+              help="Cross-agent transfers in the workload.")
+@click.option("--shards", type=click.IntRange(1, 4096), default=16, show_default=True)
+@click.option("--agents", type=click.IntRange(4, 10_000_000), default=10_000, show_default=True,
+              help="Agents (accounts); fewer means more lock conflicts.")
+@click.option("--batch", type=click.IntRange(1, 10_000_000), default=1_000, show_default=True,
+              help="Transfers per round-schedule batch.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--runs", type=click.IntRange(1, 100), default=3, show_default=True,
+              help="Timed runs per fast configuration (after one warm-up run).")
+@click.option("--reference-runs", type=click.IntRange(1, 100), default=None,
+              help="Timed reference runs (default: --runs; each takes minutes at the defaults).")
+@click.option("--workers", "workers_text", default="1,2", show_default=True,
+              help="Comma-separated fast worker-process counts.")
+@click.option("--json", "as_json", is_flag=True, help="Print results, summary and machine as JSON.")
+def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
+                reference_runs: int | None, workers_text: str, as_json: bool) -> None:
+    """Two-phase commit round schedule: transfers per second, reference vs fast with N workers."""
+    workers = _workers(workers_text)
+    if max(workers) > shards:
+        raise click.BadParameter(f"at most one worker per shard ({shards})", param_hint="--workers")
+    console = Console(stderr=True)
+    status = console.status("") if console.is_terminal else None
+    progress = status.update if status else (lambda message: None)
+    if status:
+        status.start()
+    try:
+        outcome = run_benchmark(transfers, shards, agents, batch, seed, runs, reference_runs or runs, workers,
+                                progress)
+    except (AltledgerError, ValueError) as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+    finally:
+        if status:
+            status.stop()
+    machine = machine_description(["numpy"])
+    if outcome["failures"]:
+        for failure in outcome["failures"]:
+            click.echo(f"FAILED: {failure}", err=True)
+        click.echo("a fast result differs from the reference's: no speed is reported", err=True)
+        raise SystemExit(1)
+    timings = outcome["timings"]
+    result_summary = summary(timings, workers)
+    workload = outcome["workload"]
+    setup = {"transfers": transfers, "shards": shards, "agents": agents, "batch": batch, "batches": outcome["batches"],
+             "seed": seed, "hot_agents": workload.hot_agents, "max_legs": workload.max_legs}
+    machine["benchmark_setup"] = setup
+    machine["summary"] = result_summary
+    emit("twopc", timings, machine, as_json=as_json)
+    if not as_json:
+        rates = ", ".join(f"{t.implementation}: {t.notes['transfers_per_s']:,} transfers/s" for t in timings)
+        click.echo(f"{rates}\nworkload: {setup}\nsummary: {result_summary}")
