@@ -160,10 +160,16 @@ def client_command(impl: str) -> None:
 
 @conformance_command.command("bugs")
 @SUITE_OPTION
-def bugs_command(suite_name: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def bugs_command(suite_name: str, as_json: bool) -> None:
     """List the deliberately broken clients (negative controls) of a suite."""
     chosen = suite(suite_name)
     bugs = chosen.load(chosen.broken)
+    if as_json:
+        click.echo(json.dumps({f"broken:{name}": {"description": bug.description, "clauses": list(bug.clauses),
+                                                  "must_fail": list(bug.catches)} for name, bug in bugs.items()},
+                              indent=2, ensure_ascii=False))
+        return
     for name, bug in bugs.items():
         click.echo(f"broken:{name}\t{bug.description} ({', '.join(bug.clauses)})")
 
@@ -172,23 +178,33 @@ def bugs_command(suite_name: str) -> None:
 @SUITE_OPTION
 @click.option("--vectors", "vector_dir", type=click.Path(file_okay=False, path_type=Path),
               help="The suite's vector folder (default: the committed vectors).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @clean_errors
-def validate_command(suite_name: str, vector_dir: Path | None) -> None:
-    """Check every vector file against the suite's JSON Schemas."""
+def validate_command(suite_name: str, vector_dir: Path | None, as_json: bool) -> None:
+    """Check every vector file against the suite's JSON Schemas (exit 2 at the first invalid file)."""
     from altledger.conformance.vectors import load_vectors
     chosen = suite(suite_name)
     vectors = load_vectors(chosen, vector_dir)
+    if as_json:
+        click.echo(json.dumps({"suite": suite_name, "valid": len(vectors)}))
+        return
     click.echo(f"{suite_name}: {len(vectors)} vectors valid against {', '.join(sorted(chosen.kinds.values()))}")
 
 
 @conformance_command.command("list")
 @SUITE_OPTION
 @click.option("--filter", "patterns", multiple=True, metavar="GLOB")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @clean_errors
-def list_command(suite_name: str, patterns: tuple[str, ...]) -> None:
+def list_command(suite_name: str, patterns: tuple[str, ...], as_json: bool) -> None:
     """List vector ids with their clauses."""
     from altledger.conformance.vectors import load_vectors, select
-    for v in select(load_vectors(suite(suite_name), validate=False), patterns):
+    chosen = select(load_vectors(suite(suite_name), validate=False), patterns)
+    if as_json:
+        click.echo(json.dumps([{"id": v["id"], "clauses": v["clauses"], "description": v["description"]}
+                               for v in chosen], indent=2, ensure_ascii=False))
+        return
+    for v in chosen:
         click.echo(f"{v['id']}\t{' '.join(v['clauses'])}")
 
 

@@ -365,7 +365,7 @@ def describe_failure(result: VectorResult, max_diffs: int = 12) -> list[str]:
         lines.append(f"  {result.message}")
     if result.divergence:
         lines.append(f"  first divergence: {result.divergence}")
-    shown = [d for d in result.differences if d.path != "/digests"]
+    shown = [d for d in result.differences if not (d.path == "/digests" and result.divergence)]
     for d in shown[:max_diffs]:
         path = short_path(d.path, names)
         if d.actual is ABSENT:

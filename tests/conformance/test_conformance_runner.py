@@ -84,3 +84,17 @@ def test_end_record_forced_diff_names_the_write() -> None:
     text = _failure_text("end-record-forced", "step/coordinator-ack/last-ack-buffers-end-record")
     assert "/log_writes/0/forced: expected false" in text
     assert "/state/buffer/0: missing" in text
+
+
+def test_missing_output_members_are_reported() -> None:
+    """An answer without digests (or any compared member) fails with the member named."""
+    from altledger.conformance.runner import VectorResult, judge
+    vector = next(v for v in VECTORS if v["kind"] == "run")
+    output = {k: v for k, v in vector["expected"].items() if k != "digests"}
+    result = VectorResult(vector["id"], "pass")
+    judge(TWOPC, vector, {"id": 1, "output": output}, result)
+    assert result.status == "fail"
+    assert "/digests: missing" in "\n".join(describe_failure(result))
+    result = VectorResult(vector["id"], "pass")
+    judge(TWOPC, vector, {"id": 1, "output": dict(vector["expected"])}, result)
+    assert result.status == "pass"
