@@ -303,6 +303,43 @@ def page_with_table(text: str, table: str) -> str:
     return f"{head}{BEGIN}\n{table}{END}{tail}"
 
 
+COLUMNS = ("tla", "reference", "fast", "tests", "vectors")
+
+
+def page_rows(text: str) -> dict[str, dict[str, list[str]]]:
+    """The table on the page: clause -> column -> the names shown (backticked entries, daggers dropped)."""
+    _, _, rest = text.partition(BEGIN)
+    table, _, _ = rest.partition(END)
+    rows: dict[str, dict[str, list[str]]] = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 1 + len(COLUMNS) or not cells[0].startswith("§"):
+            continue
+        clause = cells[0].split()[0]
+        rows[clause] = {column: re.findall(r"`([^`]+)`", cell) for column, cell in zip(COLUMNS, cells[1:])}
+        rows[clause]["tests"] = [f"tests/{t}" for t in rows[clause]["tests"]]
+    return rows
+
+
+def stale_entries(text: str, rows: list[Row] | None = None) -> list[str]:
+    """Entries of the page that a fresh scan no longer finds for their clause (renamed, removed or no
+    longer citing it), and clauses without a row.  New citations not yet on the page are not stale."""
+    fresh = {r.clause: r for r in (rows if rows is not None else collect())}
+    shown = page_rows(text)
+    problems = [f"{clause}: no row on the page" for clause in fresh if clause not in shown]
+    for clause, columns in shown.items():
+        if clause not in fresh:
+            problems.append(f"{clause}: on the page but not a clause of the spec")
+            continue
+        for column, names in columns.items():
+            current = set(getattr(fresh[clause], column))
+            if column == "tests":
+                current |= {t.split(" (")[0] for t in current}
+                names = [n.split(" (")[0] for n in names]
+            problems += [f"{clause} {column}: {name}" for name in names if name not in current]
+    return problems
+
+
 def resolve(name: str) -> object:
     """The object a LINKS name designates (ImportError/AttributeError when it does not exist)."""
     import importlib
