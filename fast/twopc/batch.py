@@ -28,10 +28,10 @@ afterwards from each shard's per-round send count (:class:`BatchResult`), as
 if the shards had run one after another.
 
 **Transaction identity.**  A transaction is named by the position of its first
-occurrence in the flattened input (batch by batch).  Every group derives this
-independently from the content (``(user_data, compact legs)``, which
-determines the encoding and so the txid, §3.2), so groups agree without
-talking, and no txid is computed on the hot path.
+occurrence in the flattened input (batch by batch).  Its coordinator's group
+finds it from the content (``user_data`` and the legs' fields determine the
+encoding and so the txid, §3.2) and names it so in every message; no txid is
+computed on the hot path.
 
 Groups run in-process (:func:`run_batches` with ``workers=None``; tests) or each
 in its own persistent worker process (``altledger.fast.twopc.workers``);
@@ -111,7 +111,8 @@ class ShardGroup:
         self.batches = batches
         self.keep_history = keep_history
         self.position = 0                                      # flattened input position of the next tx
-        self.seen: dict[tuple, int] = {}                       # (user_data, compact legs) -> first position
+        self.seen: dict[tuple, int] = {}                       # (user_data, leg fields) -> first position
+        self.agent_shard: dict[bytes, int] = {}                # AgentId -> shard, as met
         self.sent: list[list] = []                             # last round's out lists of our shards
         # handlers[s][code]: shard s's rule for a message of that code (None: not our shard)
         self.handlers = [self.shards[s].handlers if self.mine[s] else None for s in range(shard_count)]
@@ -129,18 +130,21 @@ class ShardGroup:
         our shards holds legs of it: those legs (§3.3) and its coordinator
         (§3.4), to vote and to answer.  Where our shard coordinates it, also its
         participants (§3.3) and its identity: the position of its first
-        occurrence, found by content (``(user_data, compact legs)`` determines
-        the encoding, hence the txid, §3.2).  A participant never needs to
-        recognise a re-submission itself: the coordinator names the
-        transaction in every message by that first position, and the legs are
-        stored under every position the transaction occurs at.
+        occurrence, found by content (``user_data`` and every leg's agent,
+        kind, amount and nonce determine the encoding, hence the txid, §3.2).
+        A participant never needs to recognise a re-submission itself: the
+        coordinator names the transaction in every message by that first
+        position, and the legs are stored under every position the transaction
+        occurs at.  So a group reads other groups' legs only for their shard
+        (and the first debit), and makes the content key only for what it
+        coordinates.
         """
         self.batch, self.round = b, 1
         submissions: dict[int, list[int]] = {s: [] for s in self.owned}
-        table, seen, mine = self.table, self.seen, self.mine
-        index, intern, shard_of = self.agents.index.get, self.agents.intern, self.agents.shard
+        table, seen, mine, agent_shard = self.table, self.seen, self.mine, self.agent_shard
+        intern, shard_count = self.agents.intern, len(mine)
         shard_legs = [shard.legs if shard is not None else None
-                      for shard in (self.shards.get(s) for s in range(len(mine)))]
+                      for shard in (self.shards.get(s) for s in range(shard_count))]
         participants, coordinators = table.participants, table.coordinator
         debit_kind = LegKind.DEBIT
         position = self.position
@@ -148,33 +152,31 @@ class ShardGroup:
         for tx in self.batches[b]:
             p = position
             position += 1
-            legs = []
+            legs = tx.legs
             shards = []
-            coordinator = -1
             relevant = False
-            for leg in tx.legs:                                # canonical order (§3.1)
-                agent = leg.agent
-                a = index(agent)
-                if a is None:
-                    a = intern(agent)
-                s = shard_of[a]
-                debit = leg.kind is debit_kind
-                if debit and coordinator < 0:
-                    coordinator = s                            # §3.4: shard of the first debit leg
-                legs.append((a, debit, leg.amount, leg.nonce))
+            for leg in legs:                                   # shard(a) = int_be(AgentId) mod K (§2.2)
+                s = agent_shard.get(leg.agent)
+                if s is None:
+                    s = agent_shard[leg.agent] = int.from_bytes(leg.agent, "big") % shard_count
                 shards.append(s)
                 if mine[s]:
                     relevant = True
             if not relevant:
                 continue                                       # none of its shards is ours
-            coordinators[p] = coordinator
-            for s, leg in zip(shards, legs):                   # our shards' legs, in canonical order
-                if mine[s]:
+            coordinator = -1
+            for leg, s in zip(legs, shards):                   # canonical order (§3.1)
+                if coordinator < 0 and leg.kind is debit_kind:
+                    coordinator = s                            # §3.4: shard of the first debit leg
+                if mine[s]:                                    # our legs (§3.3), by agent index
+                    entry = (intern(leg.agent), leg.kind is debit_kind, leg.amount, leg.nonce)
                     here = shard_legs[s]
                     known = here.get(p)
-                    here[p] = (leg,) if known is None else known + (leg,)
+                    here[p] = (entry,) if known is None else known + (entry,)
+            coordinators[p] = coordinator
             if mine[coordinator]:
-                t = seen.setdefault((tx.user_data, tuple(legs)), p)   # first occurrence names it (§3.2)
+                key = (tx.user_data, tuple([(leg.agent, leg.kind, leg.amount, leg.nonce) for leg in legs]))
+                t = seen.setdefault(key, p)                    # the first occurrence names it (§3.2)
                 if t == p:
                     table.txs[t] = tx
                     participants[t] = tuple(sorted(set(shards)))      # §3.3, ascending
