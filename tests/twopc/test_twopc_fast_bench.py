@@ -1,0 +1,51 @@
+"""``altledger bench twopc`` on a tiny workload: it reports, and it refuses to report a wrong fast result.
+
+No speed is asserted here (speed targets live in the benchmark itself); the
+tests check the command's output shape and that a fast implementation whose
+result differs from the reference's makes the benchmark fail instead of
+printing a number.
+"""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from altledger.fast.bench.twopc import twopc_bench
+from altledger.fast.twopc import codes
+from altledger.fast.twopc.shard import FastShard
+
+TINY = ["--transfers", "150", "--shards", "4", "--agents", "40", "--batch", "50", "--runs", "1"]
+
+
+def test_the_benchmark_reports_every_implementation_with_rates_and_targets():
+    result = CliRunner().invoke(twopc_bench, [*TINY, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    names = [r["implementation"] for r in report["results"]]
+    assert names == ["reference", "fast, 1 worker", "fast, 2 workers"]
+    for timing in report["results"]:
+        assert timing["median_s"] > 0 and timing["notes"]["transfers"] == 150
+        assert len(timing["notes"]["load_1min_before_after"]) == 2
+    summary = report["machine"]["summary"]
+    assert {"fast_1_vs_reference", "workers_2_vs_1", "met_fast_vs_reference", "met_workers_2_vs_1"} <= set(summary)
+    assert report["machine"]["benchmark_setup"]["transfers"] == 150
+
+
+def test_a_fast_result_that_differs_is_a_failure_not_a_number(monkeypatch):
+    original = FastShard.on_ack
+
+    def never_ends(self, t, shard):            # bug: the EndRecord is never buffered (§8.6)
+        entry = self.coord.get(t)
+        if entry is not None and entry[0] == codes.COMMITTING:
+            entry[2].add(shard)
+            if entry[2].issuperset(entry[1]):
+                del self.coord[t]
+            return
+        original(self, t, shard)
+    monkeypatch.setattr(FastShard, "on_ack", never_ends)    # forked workers inherit it
+    result = CliRunner().invoke(twopc_bench, TINY)
+    assert result.exit_code == 1
+    assert "FAILED: fast, 1 worker, run 0: differs from the reference in" in result.output
+    assert "no speed is reported" in result.output and "transfers/s" not in result.output
