@@ -103,6 +103,16 @@ class IncrementalConsensus:
         """How often §7 processing was undone and redone (only DAGs with Byzantine stake >= S/3)."""
         return int(self.state.G[k.G_ROLLBACKS]) if self.fast else 0
 
+    @property
+    def coin_votes(self) -> int:
+        """How many votes so far were a coin (§6.3): shows a test reached a coin round."""
+        return int(self.state.G[k.G_COIN_VOTES]) if self.fast else 0
+
+    @property
+    def forked_members(self) -> int:
+        """Members with a fork somewhere in the DAG (§3.3)."""
+        return int(self.state.G[k.G_FORKED_MEMBERS]) if self.fast else 0
+
     def output(self) -> dict[str, Any]:
         if not self.fast:
             return reference.consensus_output(self.dag)

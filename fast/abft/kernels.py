@@ -132,7 +132,8 @@ G_FORKED_MEMBERS = 17
 G_EPOCH = 18           # +1 whenever ORDER is cut back (the incremental output rebuilds its order)
 G_ERROR = 19           # != 0: an internal invariant broke (see ERROR_*)
 G_MUTANT = 20          # deliberate bug switched on (0: none)
-G_FIELDS = 21
+G_COIN_VOTES = 21      # votes that were a coin (statistics: shows coin rounds are exercised)
+G_FIELDS = 22
 
 ERROR_MISSING_VOTE = 1
 
@@ -563,7 +564,11 @@ def cast_vote(EV, LD, LE, HS, SG, WI, RD, VBLOCK, VPOOL, CR, G, y, c, slots, sta
             majority = yes >= no                       # a tie votes TRUE (§12.6)
         t = max(yes, no)
         if d % G[G_COIN_PERIOD] == 0:                  # coin round: never decides
-            vote = majority if 3 * t > 2 * s_total else coin(SG, G, ye)
+            if 3 * t > 2 * s_total:
+                vote = majority
+            else:
+                vote = coin(SG, G, ye)
+                G[G_COIN_VOTES] += 1
         else:
             vote = majority
             if 3 * t > 2 * s_total:
