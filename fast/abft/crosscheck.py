@@ -40,6 +40,9 @@ from altledger.reference.abft.dag import Member
 from altledger.reference.encoding import Event
 
 MAX_MEMBERS = 4
+# Past this many events rules stop adding: the reference recomputes fame and order over the whole DAG at
+# every comparison, so a longer program (``altledger fuzz`` runs 100 rules) would cost O(events²).
+MAX_EVENTS = 250
 
 
 # -- readable differences ----------------------------------------------------------------
@@ -169,6 +172,9 @@ class GossipMachine(RuleBasedStateMachine):
         """Honest members read the clock; forkers add a lie (§12.12: timestamps are not validated)."""
         return max(0, self.clock + lie) if member in self.forkers else self.clock
 
+    def full(self) -> bool:
+        return len(self.ref.dag) >= MAX_EVENTS
+
     def create(self, member: int, self_parent: bytes | None, other_parent: bytes | None,
                signature: tuple[int, bool], lie: int = 0) -> bytes:
         """Add member's next event to both implementations; ``signature`` = (seed, coin bit)."""
@@ -227,6 +233,8 @@ class GossipMachine(RuleBasedStateMachine):
     def sync(self, a: int, b: int, pick: int | None, tick: int, lie: int, signature: int, coin: bool) -> None:
         """a syncs to b (b learns all a knows); b creates an event on its latest event and an event of
         another member (§10.1)."""
+        if self.full():
+            return
         a, b = self.pair(a, b)
         self.known[b] |= self.known[a]
         self.clock += tick
@@ -242,7 +250,7 @@ class GossipMachine(RuleBasedStateMachine):
         """A forker b, synced by a, creates two events on one self-parent (§3.3) and shows the second to
         ``shown_to``; it goes on from the first, or from the second if ``switch``.  (Without forkers:
         an ordinary sync.)"""
-        if not self.forkers:
+        if not self.forkers or self.full():
             self.sync(a, which, None, 1, lies[0], signatures[0], coins[0])
             return
         b = self.forkers[which % len(self.forkers)]
@@ -261,7 +269,7 @@ class GossipMachine(RuleBasedStateMachine):
           signature=st.integers(0, 2 ** 32), coin=st.booleans())
     def parentless_fork(self, which: int, shown_to: int, signature: int, coin: bool) -> None:
         """A forker creates another parentless event (a fork with all its events) and shows it."""
-        if not self.forkers:
+        if not self.forkers or self.full():
             return
         b = self.forkers[which % len(self.forkers)]
         event_hash = self.create(b, None, None, (signature, coin))
@@ -276,6 +284,8 @@ class GossipMachine(RuleBasedStateMachine):
         rng = random.Random(seed)
         n = len(self.members)
         for _ in range(syncs):
+            if self.full():
+                return
             a, b = rng.sample(range(n), 2)
             self.known[b] |= self.known[a]
             if b in self.shown and rng.random() < 0.5:            # build on the fork side b was shown
