@@ -53,6 +53,6 @@ def test_without_hypothesis_the_command_says_what_to_install(monkeypatch):
 
 
 def test_targets_are_a_registry_and_unknown_ones_are_usage_errors():
-    assert set(fuzz.TARGETS) == {"twopc"} and all(":" in module for module, _ in fuzz.TARGETS.values())
+    assert "twopc" in fuzz.TARGETS and all(":" in module for module, _ in fuzz.TARGETS.values())
     result = CliRunner().invoke(fuzz_command, ["nonsense"])
     assert result.exit_code == 2 and "Invalid value" in result.output
