@@ -112,11 +112,8 @@ def describe_difference(expected: str, actual: str, limit: int = 40) -> str:
 class DifferentialMachine(RuleBasedStateMachine):
     """Reference vs fast cluster under the same operations (see the module docstring)."""
 
-    runs = 0              # machines started in this process (`altledger fuzz` reports it)
-
     def __init__(self) -> None:
         super().__init__()
-        type(self).runs += 1
         self.ref: ReferenceCluster | None = None
         self.fast: FastCluster | None = None
         self.pool: list[CrossAgentTx] = []
