@@ -15,6 +15,7 @@ import click
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "crypto": ("altledger.fast.bench.crypto", "crypto_bench",
                "Ed25519 and BLS (py_ecc vs blst): verify, sign, aggregate."),
+    "abft": ("altledger.fast.bench.abft", "abft_bench", "Hashgraph: events ordered per second, reference vs fast."),
     "twopc": ("altledger.fast.bench.twopc", "twopc_bench",
               "Two-phase commit round schedule: transfers/s, reference vs fast with 1 and 2 workers."),
 }
