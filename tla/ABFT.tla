@@ -594,20 +594,32 @@ NeverForked  == \A T \in {DagFacts} : \A m \in Honest : \A x \in view[m] : T.f[x
 (* The invariant stays Agreement; only the explored behaviours shrink.     *)
 (* Each honest member m talks only to the forking members, and each of     *)
 (* their events built on m's events lies on "m's side"; a forker keeps its *)
-(* sides apart (a fork per side) and learns everything at once.  Honest    *)
-(* members may learn every parentless event.  Nobody records outputs       *)
-(* (Agreement still compares the views' consensus).                        *)
+(* sides apart (a fork per side).  Honest members also learn every         *)
+(* parentless event.  Everybody learns what it may hear before the next   *)
+(* event is created.                                                       *)
+(* Nobody records outputs (Agreement still compares the views' consensus). *)
+
+\* Who creates the i-th event: genesis a, b, f; then a and f build a's side
+\* (A2, F2a, A3, F3a) while b and f build b's side, interleaved.
+CreatorScript == <<"a", "b", "f", "a", "f", "b", "f", "a", "f", "b", "f">>
 
 Genesis == {x \in Ids : events[x].sp = None}
 Side(x) == IF Creator(x) \in Honest \/ x \in Genesis THEN Creator(x) ELSE Creator(events[x].op)
 Partitioned ==
+    /\ Len(events) <= Len(CreatorScript)
+    /\ \A x \in Ids : Creator(x) = CreatorScript[x]
+    /\ \A x, y \in Genesis : Creator(x) = Creator(y) => x = y
     /\ \A x \in Ids \ Genesis :
-          IF Creator(x) \in Honest
-          THEN Creator(events[x].op) \in Forking
-               /\ (events[x].op \in Genesis \/ Side(events[x].op) = Creator(x))
-          ELSE events[x].sp \in Genesis \/ Side(events[x].sp) = Side(x)
-    /\ \A m \in Honest : \A x \in view[m] : x \in Genesis \/ Side(x) = m
-    /\ \A m \in Forking : \A x \in Ids \ view[m] : \A y \in view[m] : y < x \/ Creator(y) = m
+          LET op == events[x].op IN
+          IF Creator(x) \in Honest      \* builds on the latest forker event of its side
+          THEN op = Max({y \in 1 .. (x - 1) : Creator(y) \in Forking
+                                             /\ (y \in Genesis \/ Side(y) = Creator(x))})
+          ELSE /\ op = Max({y \in 1 .. (x - 1) : Creator(y) = Creator(op)})   \* latest of that side
+               /\ (events[x].sp \in Genesis \/ Side(events[x].sp) = Side(x))
+    /\ \A m \in Members :
+          LET Hears == IF m \in Honest THEN {x \in Ids : x \in Genesis \/ Side(x) = m} ELSE Ids
+          IN /\ view[m] \subseteq Hears
+             /\ Hears \ view[m] \subseteq {Len(events)}   \* only the newest event may be unknown
     /\ \A m \in Members : DOMAIN decided[m] = {} /\ delivered[m] = <<>>
 
 -----------------------------------------------------------------------------
@@ -616,6 +628,7 @@ Partitioned ==
 
 Sigs1 == {<<0, 0>>}
 Sigs2 == {<<1, 0>>, <<2, 1>>}      \* coins 0 and 1; whitening reorders them
+StakeEqual == [m \in Members |-> 1]
 StakeA3B3F1 == [m \in Members |-> IF m = "f" THEN 1 ELSE 3]
 StakeA1B1F2 == [m \in Members |-> IF m = "f" THEN 2 ELSE 1]   \* forking 1/2 > 1/3
 StakeA2B2F1 == [m \in Members |-> IF m = "f" THEN 1 ELSE 2]   \* forking 1/5 < 1/3
