@@ -16,6 +16,8 @@ from altledger.reference.errors import ToolError
 
 LEMMA_MODULES: list[str] = [
     "altledger.proofs.twopc_atomicity",
+    "altledger.proofs.abft_quorum",
+    "altledger.proofs.abft_forks",
 ]
 
 
