@@ -16,6 +16,9 @@ integers of §7.3-§7.4.
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -26,6 +29,38 @@ from altledger.reference.encoding import Event
 
 INITIAL_CAPACITY = 256
 INITIAL_VOTE_COLUMNS = 8     # vote blocks per candidate: rounds after the candidate's (grown by the kernel)
+
+
+_compiled = False
+
+
+def compile_kernels() -> None:
+    """Compile (or load from Numba's on-disk cache) the kernels once per process, under a file lock.
+
+    Why the lock: several processes starting together on a fresh checkout
+    (``pytest -n 2``, parallel CLI calls) would each spend ~25 CPU-seconds
+    compiling the same kernels.  Under the lock the first one compiles and
+    writes the cache; the others then find it and only load it.
+    """
+    global _compiled
+    if _compiled:
+        return
+    try:
+        import fcntl
+    except ImportError:                  # not POSIX: no lock, each process compiles or loads on its own
+        fcntl = None
+    tag = hashlib.sha256(str(Path(k.__file__).resolve()).encode()).hexdigest()[:16]
+    lock = Path(tempfile.gettempdir()) / f"altledger-abft-kernels-{tag}.lock"
+    with open(lock, "a") as handle:
+        if fcntl:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            state = FastState([Member("a", bytes(32), 1), Member("b", bytes([1]) * 32, 1)], 3)
+            state._call(0, 0, True)      # no event: compiles/loads the one signature the kernels are used with
+        finally:
+            if fcntl:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    _compiled = True
 
 
 def int64_headroom(members: Sequence[Member]) -> bool:
@@ -133,13 +168,17 @@ class FastState:
         start = int(self.G[k.G_EVENTS])
         if start == self.n:
             return
+        compile_kernels()
         self.G[k.G_MUTANT] = mutant
+        self._call(start, self.n, order_each)
+        if self.G[k.G_ERROR]:
+            raise AssertionError(f"fast aBFT kernel invariant broken (error code {int(self.G[k.G_ERROR])})")
+
+    def _call(self, start: int, end: int, order_each: bool) -> None:
         self.VBLOCK, self.VPOOL, self.WPOOL = k.process(
             self.EV, self.TS, self.CTS, self.HS, self.SG, self.LD, self.LE, self.WI, self.RD, self.VBLOCK,
             self.VPOOL, self.WPOOL, self.UNDEC, self.ORDER, self.MARK, self.SLOT, self.CR, self.G,
-            start, self.n, order_each)
-        if self.G[k.G_ERROR]:
-            raise AssertionError(f"fast aBFT kernel invariant broken (error code {int(self.G[k.G_ERROR])})")
+            start, end, order_each)
 
     # -- reading the results ---------------------------------------------------------------------
 
