@@ -31,8 +31,11 @@ class Client:
         self.impl = impl
         self.backends: dict[str, Any] = {}
 
-    def hello(self) -> dict[str, Any]:
-        return {"protocol": PROTOCOL, "implementation": self.impl, "suites": sorted(SUITES)}
+    def hello(self, asked: Any = None) -> dict[str, Any]:
+        """The hello answer.  Asked for one suite it supports, the client confirms that suite alone (what
+        the runner checks); otherwise it lists every suite it knows."""
+        suites = [asked] if asked in SUITES else sorted(SUITES)
+        return {"protocol": PROTOCOL, "implementation": self.impl, "suites": suites}
 
     def backend(self, suite_name: str) -> Any:
         if suite_name not in self.backends:
@@ -46,7 +49,8 @@ class Client:
                                           "message": "a request is a JSON object with an 'id' member"}}
         ident = request["id"]
         if "hello" in request:
-            return {"id": ident, "hello": self.hello()}
+            hello = request["hello"]
+            return {"id": ident, "hello": self.hello(hello.get("suite") if isinstance(hello, dict) else None)}
         missing = [k for k in ("suite", "kind", "input") if k not in request]
         if missing:
             return {"id": ident, "error": {"type": "ProtocolError",
@@ -55,7 +59,10 @@ class Client:
             chosen = suite(request["suite"])
             output = chosen.load(chosen.handler)(request["kind"], request["input"], self.backend(request["suite"]))
         except AltledgerError as error:
-            return {"id": ident, "error": {"type": type(error).__name__, "message": str(error)}}
+            # Typed rejections may carry machine-readable members (the hashgraph "class" and "item").
+            details = getattr(error, "details", None)
+            return {"id": ident, "error": {"type": type(error).__name__, "message": str(error),
+                                           **(details if isinstance(details, dict) else {})}}
         except Exception as error:  # noqa: BLE001 - reported to the runner, traceback on stderr
             traceback.print_exc(file=sys.stderr)
             return {"id": ident, "error": {"type": "InternalError", "message": f"{type(error).__name__}: {error}"}}

@@ -223,7 +223,7 @@ def compare(chosen: Suite, vector: dict[str, Any], output: Any) -> tuple[list[Di
     for member in members:
         want, got = expected[member], output.get(member, ABSENT)
         if member == "digests" and isinstance(got, list):
-            divergence = first_divergence(vector, want, got)
+            divergence = first_divergence(vector, want, got, chosen)
             if divergence:
                 differences.append(Difference("/digests", f"{len(want)} digests", "differ: " + divergence))
             continue
@@ -231,11 +231,15 @@ def compare(chosen: Suite, vector: dict[str, Any], output: Any) -> tuple[list[Di
     return differences, divergence
 
 
-def first_divergence(vector: dict[str, Any], want: list, got: list) -> str:
-    """'after operation i OP' for the first digest that differs ('' when all agree)."""
+def first_divergence(vector: dict[str, Any], want: list, got: list, chosen: Suite | None = None) -> str:
+    """'after operation i OP' for the first digest that differs ('' when all agree).  A suite whose steps
+    are not operations names them with its ``describe_step`` hook (``extra``)."""
     operations = vector.get("operations", [])
+    describe = chosen.load(chosen.extra["describe_step"]) if chosen and "describe_step" in chosen.extra else None
     for i, (a, b) in enumerate(zip(want, got)):
         if a != b:
+            if describe is not None:
+                return describe(vector, i)
             op = json.dumps(operations[i]) if i < len(operations) else "?"
             return f"after operation {i} {op} (0-based)"
     if len(want) != len(got):
@@ -322,6 +326,9 @@ def check_hello(answer: dict[str, Any], suite_name: str, process: ClientProcess)
 
 
 def judge(chosen: Suite, vector: dict[str, Any], response: dict[str, Any], result: VectorResult) -> None:
+    if "error" in vector["expected"]:
+        judge_refusal(chosen, vector, response, result)
+        return
     if "error" in response:
         error = response["error"]
         result.status = "error"
@@ -336,6 +343,29 @@ def judge(chosen: Suite, vector: dict[str, Any], response: dict[str, Any], resul
     result.differences, result.divergence = compare(chosen, vector, response["output"])
     if result.differences:
         result.status = "fail"
+
+
+def judge_refusal(chosen: Suite, vector: dict[str, Any], response: dict[str, Any], result: VectorResult) -> None:
+    """A vector the client must refuse: compare the members ``compared[kind]`` of its error object."""
+    expected = vector["expected"]["error"]
+    error = response.get("error")
+    if error is None:
+        if "output" not in response:
+            result.status, result.message = "protocol", "the response has neither 'output' nor 'error'"
+            return
+        result.status, result.message = "fail", "the client accepted input it must refuse"
+        result.differences = [Difference("/error", expected, ABSENT)]
+        return
+    if not isinstance(error, dict):
+        result.status, result.message = "fail", f"the error is not a JSON object: {show(error, 120)}"
+        result.differences = [Difference("/error", expected, error)]
+        return
+    result.message = f"{error.get('type', '?')}: {error.get('message', '')}"
+    for member in chosen.compared[vector["kind"]]:
+        result.differences.extend(diff(expected[member], error.get(member, ABSENT), f"/error/{member}"))
+    result.status = "fail" if result.differences else "pass"
+    if result.passed:
+        result.message = ""
 
 
 # -- text report -----------------------------------------------------------------------------------

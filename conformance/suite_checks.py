@@ -44,8 +44,11 @@ def _vectors_check(chosen: Suite) -> Check:
 def _run(chosen: Suite, impl: str, progress: Progress):  # noqa: ANN202 - a RunReport
     from altledger.conformance.runner import builtin_client, environment_for_builtin, run_vectors
     from altledger.conformance.vectors import load_vectors
+    from altledger.conformance.runner import DEFAULT_TIMEOUT
     vectors = load_vectors(chosen)
+    # A suite may wait longer for an answer (the fast hashgraph compiles its Numba kernels on first use).
     return run_vectors(chosen, vectors, builtin_client(impl), env=environment_for_builtin(),
+                       timeout=chosen.extra.get("answer_timeout", DEFAULT_TIMEOUT),
                        progress=lambda i, n, r: progress(f"{impl}: vector {i}/{n}"))
 
 

@@ -13,6 +13,10 @@ A suite names, as ``module:attribute`` strings imported on use:
   client's answer to one request;
 * ``backend`` — ``(impl_name) -> backend``: what ``--impl NAME`` means;
 * ``kinds`` — vector kind -> JSON Schema file in ``conformance/schemas``.
+
+A vector whose ``expected`` is ``{"error": {...}}`` must be *refused*: the
+runner then compares the members ``compared[kind]`` of the client's error
+object instead of its output (the hashgraph ``reject`` vectors).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ SCHEMA_DIR = CONFORMANCE_DIR / "schemas"
 VECTOR_DIR = CONFORMANCE_DIR / "vectors"
 PROTOCOL = "altledger-conformance/1"
 # Members of a vector that describe it rather than being input for the client.
-DESCRIPTIVE = ("id", "suite", "kind", "description", "clauses", "expected")
+DESCRIPTIVE = ("id", "suite", "kind", "description", "clauses", "facts", "expected")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,21 @@ SUITES: dict[str, Suite] = {
         backend="altledger.conformance.twopc_backends:backend",
         compared={"step": ("state", "sent", "log_writes"), "run": ("outcomes", "snapshot", "digests")},
         broken="altledger.conformance.broken_clients:BUGS",
+    ),
+    "abft": Suite(
+        name="abft",
+        kinds={"dag": "abft-dag-vector.schema.json", "incremental": "abft-incremental-vector.schema.json",
+               "reject": "abft-reject-vector.schema.json"},
+        shared_schemas=("abft-defs.schema.json", "abft-dag.schema.json"),
+        generator="altledger.conformance.abft_vectors:all_vectors",
+        handler="altledger.conformance.abft_handler:handle",
+        backend="altledger.conformance.abft_backends:backend",
+        compared={"dag": ("last_decided_round", "events", "order"), "incremental": ("digests", "checkpoints"),
+                  "reject": ("class", "item")},
+        broken="altledger.conformance.abft_broken:BUGS",
+        # Where a vector's digests first differ is named by the event added at that step; the fast
+        # implementation's first answer may include compiling its Numba kernels (a minute on a cold cache).
+        extra={"describe_step": "altledger.conformance.abft_handler:describe_step", "answer_timeout": 600.0},
     ),
 }
 

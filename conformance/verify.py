@@ -24,6 +24,7 @@ PROVIDERS: list[str] = [
     "altledger.reference.crypto.checks",
     "altledger.proofs.checks",
     "altledger.conformance.twopc_checks",
+    "altledger.conformance.abft_checks",
 ]
 
 

@@ -1,0 +1,116 @@
+"""``altledger verify`` provider for the hashgraph conformance suite and its TLC trace validation.
+
+Checks:
+
+* the suite checks every conformance suite gets
+  (:mod:`altledger.conformance.suite_checks`): the vectors are valid and
+  equal to a fresh generation; the reference and the fast implementation pass
+  every vector through the subprocess runner; every broken client
+  (:mod:`altledger.conformance.abft_broken`) fails on the vectors it must fail;
+* seeded gossip runs, with and without forking members, projected onto
+  ``tla/ABFT.tla`` by the reference's own projection
+  (:func:`altledger.reference.abft.trace.write_trace`: every create and learn,
+  and every fame decision and delivered event each member's reference
+  consensus takes along the way) are accepted by TLC;
+* the negative control: one of those traces with its first fame decision
+  flipped is rejected by TLC at that line.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from altledger.conformance.checks import Check, Outcome, Progress
+from altledger.conformance.suite_checks import suite_checks
+from altledger.conformance.suites import suite
+
+GROUP = "tlc-trace"
+TLA_DIR = Path(__file__).resolve().parent.parent / "tla"
+# (members, events, seed, forkers, stakes, coin_period): small enough for TLC.  Checking a Deliver step is
+# what costs (the model recomputes the view's order): seed 36, with two forks, delivers 27 events and takes
+# about two minutes of TLC; the others decide fame but order little.
+SIMULATIONS: tuple[tuple[int, int, int, int, list[int] | None, int], ...] = (
+    (4, 30, 31, 0, None, 10),
+    (4, 32, 36, 1, None, 10),
+    (5, 36, 33, 1, [1, 2, 1, 2, 1], 10),
+)
+CORRUPTED = SIMULATIONS[0]
+
+
+def _simulate(spec: tuple[int, int, int, int, list[int] | None, int]) -> Any:
+    from altledger.reference.abft.simulate import simulate
+    members, events, seed, forkers, stakes, coin_period = spec
+    return simulate(members, events, seed, stakes, forkers=forkers, coin_period=coin_period)
+
+
+def _simulation_traces(progress: Progress) -> Outcome:
+    from altledger.reference.abft.trace import write_trace
+    from altledger.tla.trace import validate_trace
+    runs = []
+    for spec in SIMULATIONS:
+        members, events, seed, forkers, _, _ = spec
+        progress(f"seed {seed}: simulating, projecting and validating with TLC")
+        sim = _simulate(spec)
+        with tempfile.TemporaryDirectory(prefix="altledger-abft-trace-") as tmp:
+            path = Path(tmp) / "run.trace.jsonl"
+            summary = write_trace(sim, path)
+            verdict = validate_trace(path, TLA_DIR)
+        runs.append({"seed": seed, "members": members, "events": events, "forkers": forkers, "forks": sim.forks,
+                     "steps": summary.steps, "actions": summary.counts, "accepted": verdict.accepted,
+                     "seconds": round(verdict.seconds, 2), "summary": verdict.summary()})
+        if not verdict.accepted:
+            return Outcome(False, f"seed {seed} rejected", verdict.summary(), {"runs": runs})
+    if not any(r["actions"].get("Decide") and r["actions"].get("Deliver") for r in runs):
+        return Outcome(False, "nothing decided", "no run decided fame and delivered events: the traces would not "
+                                                 "check consensus outputs", {"runs": runs})
+    steps = sum(r["steps"] for r in runs)
+    forked = sum(r["forks"] > 0 for r in runs)
+    return Outcome(True, f"{len(runs)} runs ({forked} with forks), {steps} steps, accepted", "", {"runs": runs})
+
+
+def flip_first_decision(path: Path) -> int:
+    """Make the first ``Decide`` step claim the opposite fame (its parameter and the ``decided`` value it
+    writes); return that line's number."""
+    lines = path.read_text().splitlines()
+    for number, line in enumerate(lines[1:], start=2):
+        step = json.loads(line)
+        if step["action"] != "Decide":
+            continue
+        params = step["params"]
+        params["v"] = not params["v"]
+        for member, decisions in step["changed"]["decided"]["#map"]:
+            if member == params["m"]:
+                for pair in decisions["#map"]:
+                    if pair[0] == params["w"]:
+                        pair[1] = params["v"]
+        lines[number - 1] = json.dumps(step)
+        path.write_text("\n".join(lines) + "\n")
+        return number
+    raise AssertionError("the trace has no Decide step")
+
+
+def _corrupted_trace(progress: Progress) -> Outcome:
+    from altledger.reference.abft.trace import write_trace
+    from altledger.tla.trace import validate_trace
+    sim = _simulate(CORRUPTED)
+    with tempfile.TemporaryDirectory(prefix="altledger-abft-bad-trace-") as tmp:
+        path = Path(tmp) / "corrupted.trace.jsonl"
+        write_trace(sim, path)
+        line = flip_first_decision(path)
+        progress(f"validating seed {CORRUPTED[2]} with the decision on line {line} flipped")
+        verdict = validate_trace(path, TLA_DIR)
+    data: dict[str, Any] = verdict.as_json()
+    if not verdict.accepted and verdict.line == line:
+        return Outcome(True, f"rejected at line {line} (expected)", verdict.diagnosis, data)
+    return Outcome(False, "not caught", f"expected a rejection at line {line}; got: {verdict.summary()}", data)
+
+
+def checks() -> list[Check]:
+    return suite_checks(suite("abft")) + [
+        Check(GROUP, "ABFT: seeded gossip runs with and without forks accepted", _simulation_traces),
+        Check(GROUP, "ABFT: trace with a flipped fame decision rejected at its line (negative control)",
+              _corrupted_trace),
+    ]
