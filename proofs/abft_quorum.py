@@ -164,7 +164,8 @@ def describe(model: z3.ModelRef) -> str:
     byz = [m.name for m in members if "F" in m.sets]
     lines.append(f"A ∩ B = {{{', '.join(inter)}}}, stake {f['A∩B']}: "
                  f"{compare(3 * f['A∩B'], total, '3·stake', 'S')}; its honest stake: {f['honest A∩B']}")
-    lines.append(f"Byzantine F = {{{', '.join(byz)}}}, stake {f['F']}: {compare(3 * f['F'], total, '3·stake', 'S')}")
+    lines.append(f"Byzantine F = {{{', '.join(byz)}}}, stake {f['F']}: "
+                 f"{compare(3 * f['F'], total, '3·stake', 'S')}")
     return "\n".join(lines)
 
 
@@ -217,8 +218,8 @@ def lemma() -> Lemma:
                    "the intersection holds an honest member while the Byzantine stake is at most "
                    "S/3 (§11.1 asks for below S/3)."),
         obligations=(
-            Obligation("inclusion-exclusion: stake(A∪B) + stake(A∩B) = stake(A) + stake(B), stake(A∪B) ≤ S",
-                       inclusion_exclusion, _explain),
+            Obligation("inclusion-exclusion: stake(A∪B) + stake(A∩B) = stake(A) + stake(B), "
+                       "stake(A∪B) ≤ S", inclusion_exclusion, _explain),
             Obligation("from inclusion-exclusion alone: 3·stake(A∩B) > S",
                        intersection_from_inclusion_exclusion, _explain),
             Obligation("Venn regions (exact): two supermajorities intersect in more than S/3",
@@ -227,15 +228,16 @@ def lemma() -> Lemma:
                        honest_member_in_intersection(False), _explain),
             Obligation("sharper: still an honest member in A∩B at Byzantine stake exactly S/3",
                        honest_member_in_intersection(True), _explain),
-            Obligation("margin: 3·(honest stake of A∩B) > S − 3·stake(F)", honest_stake_margin, _explain),
+            Obligation("margin: 3·(honest stake of A∩B) > S − 3·stake(F)",
+                       honest_stake_margin, _explain),
         ),
         negative_controls=(
-            _nc("Byzantine stake just above S/3: two supermajorities whose intersection is entirely Byzantine",
-                True, "above"),
-            _nc("non-strict threshold (3·stake ≥ 2·S, §12.3 alternative): two quorums meeting in only S/3",
-                False, "none"),
-            _nc("non-strict threshold and Byzantine stake exactly S/3: the intersection is entirely Byzantine",
-                False, "exactly"),
+            _nc("Byzantine stake just above S/3: two supermajorities whose intersection is "
+                "entirely Byzantine", True, "above"),
+            _nc("non-strict threshold (3·stake ≥ 2·S, §12.3 alternative): two quorums meeting "
+                "in only S/3", False, "none"),
+            _nc("non-strict threshold and Byzantine stake exactly S/3: the intersection is "
+                "entirely Byzantine", False, "exactly"),
         ),
         notes=__doc__ or "",
     )

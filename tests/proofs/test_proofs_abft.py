@@ -77,7 +77,8 @@ def test_exactly_a_third_strict_is_not_a_counter_example():
     for size in (None,) + forks.CONTROL_SIZES:
         k = forks.config()
         q, facts = (forks.SYMBOLIC, z3.BoolVal(True)) if size is None else forks.instance(k, size)
-        formula = z3.And(facts, forks.both_sides_strongly_seen(k, q=q), 3 * forks.byzantine_stake(k) == k.venn.total)
+        exactly_a_third = 3 * forks.byzantine_stake(k) == k.venn.total
+        formula = z3.And(facts, forks.both_sides_strongly_seen(k, q=q), exactly_a_third)
         assert solve(formula, 20_000)[0] == "unsat", size
     v = quorum.venn()
     total, _, _, _, honest, byz = quorum._stakes(v)
@@ -105,7 +106,8 @@ def _end_to_end_on_instance(bound, size=3):
     not complete for finding models of the symbolic one); must be SAT here."""
     k = forks.config()
     q, facts = forks.instance(k, size)
-    formula = z3.And(facts, forks.both_sides_strongly_seen(k, q=q), bound(forks.byzantine_stake(k), k.venn.total))
+    formula = z3.And(facts, forks.both_sides_strongly_seen(k, q=q),
+                     bound(forks.byzantine_stake(k), k.venn.total))
     return _model(formula)
 
 
