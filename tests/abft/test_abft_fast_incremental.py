@@ -210,3 +210,27 @@ def test_invalid_events_are_rejected_like_the_reference():
     with pytest.raises(InputFileError, match="not in the DAG"):
         session.add(orphan, "orphan")
     assert session.output() == reference.IncrementalConsensus(run.dag.members, run.dag.coin_period).output()
+
+
+def test_a_round_without_unique_famous_witnesses_receives_nothing():
+    """§7.1.2 / §12.13 on the fast side, as test_abft_spec_choices does for the reference: no DAG found
+    so far has a decided round without unique famous witnesses (searches of 140,000 random forking DAGs
+    found none), so the state is edited instead — the ring DAG with round 2's famous witnesses made not
+    famous, then §7 recomputed from round 1 (the roll-back path)."""
+    d = hand.ring_dag()
+    g = d.g
+    state = FastState(g.members, g.coin_period)
+    state.load([g.event(x) for x in g], list(g), g.position)
+    state.run(order_each=True)
+    assert state.columns()[3][g.position[d.h["A1"]]] == 2           # round received of A1, §7.1
+    w = state.RD[2, kernels.R_HEAD]
+    while w >= 0:
+        state.WI[w, kernels.W_FAME] = 0
+        w = state.WI[w, kernels.W_NEXT]
+    state.G[kernels.G_ROLLBACK_TO] = 1
+    kernels.advance_order(state.EV, state.TS, state.CTS, state.HS, state.SG, state.WI, state.RD, state.ORDER,
+                          state.MARK, state.SLOT, state.CR, state.G)
+    rounds, witness, fame, received, timestamps, order = state.columns()
+    assert int(state.G[kernels.G_LDR]) == 2 and int(state.G[kernels.G_PROCESSED]) == 2
+    # Vacuous truth (§12.13's alternative) would receive every event of rounds 1-2 in round 2.
+    assert received == [0] * len(g) and order == []
