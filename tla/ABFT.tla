@@ -33,7 +33,10 @@
 (* over ids (DagFacts, the method of §4.3), and passed as `T` to the       *)
 (* view-level operators of §6.4-§7.4.  The literal, recursive definitions  *)
 (* of §3-§6.2 are here too (Ancestor ... Vote); the invariant              *)
-(* FactsMatchDefinitions checks that the tables equal them.                *)
+(* FactsMatchDefinitions checks that the tables equal them.  TLC idioms:  *)
+(* TLCEval forces a function built by [x \in S |-> e] (TLC otherwise       *)
+(* re-evaluates e at every application), and \E T \in {DagFacts} binds a   *)
+(* value once (TLC re-evaluates a LET definition in Next at each use).     *)
 (*                                                                         *)
 (* Configs (docs/abft-model.md has the figures):                           *)
 (*   ABFT.ci.cfg            exhaustive, bounded; honest supermajority       *)
@@ -101,9 +104,9 @@ IsBytes(s) == s \in [1 .. Len(s) -> 0 .. 255]
 RECURSIVE XorBits(_, _)
 XorBits(a, b) == IF a = 0 /\ b = 0 THEN 0
                  ELSE 2 * XorBits(a \div 2, b \div 2) + ((a + b) % 2)
-NibbleXor == [a \in 0 .. 15, b \in 0 .. 15 |-> XorBits(a, b)]    \* evaluated once
+NibbleXor == TLCEval([a \in 0 .. 15, b \in 0 .. 15 |-> XorBits(a, b)])
 XorByte(a, b) == 16 * NibbleXor[a \div 16, b \div 16] + NibbleXor[a % 16, b % 16]
-XorBytes(s, t) == [i \in 1 .. Len(s) |-> XorByte(s[i], t[i])]
+XorBytes(s, t) == TLCEval([i \in 1 .. Len(s) |-> XorByte(s[i], t[i])])
 
 \* s < t as big-endian integers of equal length = lexicographically.
 RECURSIVE LexLessFrom(_, _, _)
@@ -200,7 +203,7 @@ Fact(F, k) ==
   LET c == Creator(k) IN
   IF events[k].sp = None
   THEN [anc |-> {k}, self |-> {k}, forked |-> {},
-        latest |-> [m \in Members |-> IF m = c THEN k ELSE None],
+        latest |-> TLCEval([m \in Members |-> IF m = c THEN k ELSE None]),
         round |-> 1, witness |-> TRUE]
   ELSE
   LET P == F[events[k].sp]
@@ -213,9 +216,9 @@ Fact(F, k) ==
       forked == P.forked \cup Q.forked
                 \cup {m \in Members \ {c} : ~Chain(P.latest[m], Q.latest[m])}
                 \cup (IF Q.latest[c] /= None /\ Q.latest[c] \notin self THEN {c} ELSE {})
-      latest == [m \in Members |-> IF m \in forked THEN None
-                                   ELSE IF m = c THEN k
-                                   ELSE Later(P.latest[m], Q.latest[m])]
+      latest == TLCEval([m \in Members |-> IF m \in forked THEN None
+                                           ELSE IF m = c THEN k
+                                           ELSE Later(P.latest[m], Q.latest[m])])
       anc == {k} \cup P.anc \cup Q.anc
       AncOf(z) == IF z = k THEN anc ELSE F[z].anc
       StronglySeesK(y) ==
@@ -240,7 +243,7 @@ BallotRow(F, B, y) ==
   LET j == F[y].round
       W == {w \in F[y].anc : F[w].witness /\ F[w].round = j - 1 /\ StronglySeesF(F, y, w)}
       Lower == {x \in DOMAIN F : F[x].witness /\ F[x].round < j}
-  IN [x \in Lower |->
+  IN TLCEval([x \in Lower |->
         IF j - F[x].round = 1 THEN [vote |-> SeesF(F, y, x), decision |-> {}]
         ELSE LET yes == StakeOfEvents({w \in W : B[w][x].vote})
                  no  == StakeOfEvents({w \in W : ~B[w][x].vote})
@@ -249,7 +252,7 @@ BallotRow(F, B, y) ==
                  strong == 3 * t > 2 * TotalStake
              IN IF (j - F[x].round) % CoinPeriod /= 0
                 THEN [vote |-> v, decision |-> IF strong THEN {v} ELSE {}]
-                ELSE [vote |-> IF strong THEN v ELSE Coin(y), decision |-> {}]]
+                ELSE [vote |-> IF strong THEN v ELSE Coin(y), decision |-> {}]])
 
 RECURSIVE BallotsUpTo(_, _)
 BallotsUpTo(F, k) == IF k = 0 THEN <<>>
@@ -297,7 +300,7 @@ RoundReceived(T, ufw, x) ==
 \* of w that has x as an ancestor; the upper median of their timestamps.
 EarliestReaching(T, w, x) ==
   LET S == {s \in T.f[w].self : x \in T.f[s].anc}
-  IN CHOOSE s \in S : S \subseteq T.f[s].self
+  IN CHOOSE s \in S : \A t \in S : s \in T.f[t].self     \* a self-ancestor of all the others
 ConsensusTimestamp(T, ufw, r, x) ==
   LET U == ufw[r]
       ts == [w \in U |-> events[EarliestReaching(T, w, x)].ts]
@@ -324,16 +327,16 @@ OrderedBefore(x, y, rr, cts, ws) ==
 
 \* §8.1: the consensus output of view V.
 Consensus(T, V) ==
-  LET fame == [w \in WitnessesIn(T, V) |-> Fame(T, V, w)]
+  LET fame == TLCEval([w \in WitnessesIn(T, V) |-> Fame(T, V, w)])
       last == LastDecidedRound(T, V, fame)
-      ufw  == [r \in 1 .. last |-> UniqueFamousWitnesses(T, fame, r)]
-      rr0  == [x \in V |-> RoundReceived(T, ufw, x)]
+      ufw  == TLCEval([r \in 1 .. last |-> UniqueFamousWitnesses(T, fame, r)])
+      rr0  == TLCEval([x \in V |-> RoundReceived(T, ufw, x)])
       O    == {x \in V : rr0[x] /= 0}
-      rr   == [x \in O |-> rr0[x]]
-      cts  == [x \in O |-> ConsensusTimestamp(T, ufw, rr[x], x)]
-      whitener == [r \in {rr[x] : x \in O} |-> RoundWhitener(ufw, r)]
-      ws   == [x \in O |-> WhitenedSignature(whitener, rr, x)]
-      pos  == [x \in O |-> 1 + Cardinality({y \in O : OrderedBefore(y, x, rr, cts, ws)})]
+      rr   == TLCEval([x \in O |-> rr0[x]])
+      cts  == TLCEval([x \in O |-> ConsensusTimestamp(T, ufw, rr[x], x)])
+      whitener == TLCEval([r \in {rr[x] : x \in O} |-> RoundWhitener(ufw, r)])
+      ws   == TLCEval([x \in O |-> WhitenedSignature(whitener, rr, x)])
+      pos  == TLCEval([x \in O |-> 1 + Cardinality({y \in O : OrderedBefore(y, x, rr, cts, ws)})])
   IN [fame |-> fame, last |-> last, rr |-> rr, cts |-> cts,
       order |-> [i \in 1 .. Cardinality(O) |-> CHOOSE x \in O : pos[x] = i]]
 
