@@ -136,7 +136,7 @@ def facts_of(g: Dag, check_signatures: bool) -> dict[str, Any]:
 
 
 # Clauses every DAG with parented events puts to work (§3-§8), and the situations that add others.
-BASE = ["§2.2", "§3.1", "§3.2", "§4.1", "§4.2", "§5.1", "§5.2", "§6.1", "§6.2", "§6.4", "§6.5", "§6.6", "§8.1",
+BASE = ["§1.1", "§1.4", "§2.2", "§3.1", "§3.2", "§4.1", "§4.2", "§5.1", "§5.2", "§6.1", "§6.2", "§6.4", "§6.5", "§6.6", "§8.1",
         "§9.1", "§9.2", "§12.1", "§12.2", "§12.4"]
 SITUATIONS: list[tuple[str, list[str]]] = [
     ("ordered", ["§7.1", "§7.2", "§7.3", "§7.4", "§12.15"]),
@@ -169,7 +169,9 @@ def clauses_of(facts: dict[str, Any], extra: list[str] = ()) -> list[str]:  # ty
     if facts["events"] and not facts["rounds"] > 1:
         found -= {"§6.2", "§6.4"}
     if not facts["equal_stakes"]:
-        found |= {"§1.3", "§12.3"}
+        found |= {"§1.2", "§1.3", "§12.3"}
+    if facts["forking_members"]:
+        found.add("§1.2")
     if facts["last_decided_round"] == 0:
         found.add("§6.5")
     if not facts["signatures_checked"]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from altledger.conformance import abft_dags as dags
 from altledger.conformance.abft_backends import ReferenceBackend
+from altledger.conformance.abft_facts import clause_key
 from altledger.conformance.abft_handler import DagRejected, read
 from altledger.conformance.abft_resign import event_of, signed
 from altledger.reference.abft.dagfile import dag_to_json, dump_document_text
@@ -35,7 +36,7 @@ CLAUSES = {
     "json": ["§9.1", "§9.3"], "schema": ["§9.1", "§9.3"], "hex": ["§9.1", "§9.2", "§9.3"],
     "duplicate-member-id": ["§9.1", "§9.3"], "duplicate-public-key": ["§9.1", "§9.3"],
     "duplicate-event-id": ["§9.1", "§9.3"], "unknown-creator": ["§2.2", "§9.3"],
-    "unknown-parent": ["§2.2", "§9.3"], "parent-after-child": ["§2.2", "§9.1", "§9.3"],
+    "unknown-parent": ["§2.2", "§2.3", "§9.3"], "parent-after-child": ["§2.2", "§2.3", "§9.1", "§9.3"],
     "one-parent": ["§2.2", "§9.3", "§12.10"], "self-parent-creator": ["§2.2", "§9.3"],
     "other-parent-creator": ["§2.2", "§9.3", "§12.11"], "duplicate-event": ["§9.2", "§9.3"],
     "transaction": ["§2.1", "§9.3"], "signature": ["§2.1", "§2.2", "§9.3"],
@@ -77,7 +78,7 @@ def text(doc: dict[str, Any]) -> str:
 
 
 def reject_vector(group: str, name: str, description: str, dag_text: str, error_class: str,
-                  item: dict[str, str], check_signatures: bool = True) -> dict[str, Any]:
+                  item: dict[str, str], check_signatures: bool = True, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     vector_id = f"reject/{group}/{name}"
     try:
         read(ReferenceBackend(), dag_text, check_signatures)
@@ -88,7 +89,8 @@ def reject_vector(group: str, name: str, description: str, dag_text: str, error_
     else:
         raise AssertionError(f"{vector_id}: the reference reader accepts the file")
     return {"id": vector_id, "suite": SUITE, "kind": "reject", "description": description,
-            "clauses": CLAUSES[error_class], "check_signatures": check_signatures, "dag_text": dag_text,
+            "clauses": sorted(set(CLAUSES[error_class]) | set(extra), key=clause_key),
+            "check_signatures": check_signatures, "dag_text": dag_text,
             "expected": {"error": {"class": error_class, "item": item}}}
 
 
@@ -129,11 +131,11 @@ def schema_vectors(base: Base) -> list[dict[str, Any]]:
         reject_vector("schema", "unknown-field", "Event m1.1 has a member the format does not define ('colour').",
                       with_event("m1.1", colour="blue"), "schema", {"event": "m1.1"}),
         reject_vector("schema", "coin-period-2", "params.coin_period is 2; it must be an integer > 2 (§1.4).",
-                      text(coin), "schema", {}),
+                      text(coin), "schema", {}, extra=("§1.4",)),
         reject_vector("schema", "no-members", "The members list is empty (and so are the events): §9.1 asks for "
                       "a non-empty list.", text(dict(base.copy(), members=[], events=[])), "schema", {}),
         reject_vector("schema", "stake-zero", "Member m1 has stake 0; stakes are integers >= 1 (§1.2).",
-                      text(stake), "schema", {"member": "m1"}),
+                      text(stake), "schema", {"member": "m1"}, extra=("§1.2",)),
         reject_vector("schema", "parent-not-a-string", "Event m0.2's other_parent is the number 7, not an id.",
                       with_event("m0.2", other_parent=7), "schema", {"event": "m0.2"}),
         reject_vector("schema", "negative-timestamp", "Event m1.2's timestamp is -1 (a u64, §2.1).",

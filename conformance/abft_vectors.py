@@ -268,14 +268,14 @@ def sim_vectors() -> list[dict[str, Any]]:
     for name, spec in SIMULATIONS:
         run = run_simulation(spec)
         vectors.append(dag_vector("sim", name, sim_description(spec, run, "real Ed25519 signatures, checked")
-                                  + notes.get(name, ""), dag_to_json(run.dag), True))
+                                  + notes.get(name, ""), dag_to_json(run.dag), True, ("§10.1",)))
     for name, spec in [("n4-forker-resigned", dict(SIMULATIONS)["n4-forker"]), ("n7-forkers-resigned", dict(SIMULATIONS)["n7-forkers"])]:
         run = run_simulation(spec)
         vectors.append(dag_vector(
             "synthetic", name, sim_description(spec, run, "signatures replaced by synthetic ones (so every hash "
                                                           "differs from the signed run), replayed with signature "
                                                           "checking off (§9.3)"),
-            dag_to_json(dags.with_synthetic_signatures(run.dag)), False))
+            dag_to_json(dags.with_synthetic_signatures(run.dag)), False, ("§10.1",)))
     return vectors
 
 
@@ -348,7 +348,7 @@ def incremental_vectors() -> list[dict[str, Any]]:
         spec = dict(SIMULATIONS)[name]
         run = run_simulation(spec)
         vectors.append(incremental_vector("sim", name, sim_description(spec, run, "real signatures, checked") +
-                                          " Fed one event at a time.", dag_to_json(run.dag), True))
+                                          " Fed one event at a time.", dag_to_json(run.dag), True, ("§10.1",)))
     ring = hand["ring"][1]
     vectors.append(incremental_vector(
         "reordered", "ring", "The ring DAG (dag/hand/ring) in another parents-first order: the output after the "
