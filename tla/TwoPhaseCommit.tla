@@ -35,6 +35,8 @@
 (*                                times out aborts instead of querying.    *)
 (*   "abortQueryWhileCollecting"  §8.4.2: a query that arrives while the   *)
 (*                                coordinator collects is answered ABORT.  *)
+(*   "noQuery"                    §7.4.2: a prepared participant that      *)
+(*                                times out does nothing (a liveness bug). *)
 (* The configs, their state counts and what TLC finds for each variant are *)
 (* listed at the end of this module and in docs/twopc-model.md.            *)
 (***************************************************************************)
@@ -53,7 +55,7 @@ CONSTANTS
     Variant     \* "correct", or a broken variant for a negative control
 
 Variants == {"correct", "noResubmitGuard", "noForceCommit", "commitOnNo",
-             "preparedAbortsAlone", "abortQueryWhileCollecting"}
+             "preparedAbortsAlone", "abortQueryWhileCollecting", "noQuery"}
 
 Leg == [agent : Agents, kind : {"debit", "credit"}, amount : Nat \ {0}, nonce : Nat]
 LegSet(t) == {Legs[t][i] : i \in 1..Len(Legs[t])}
@@ -135,17 +137,26 @@ Committing(A)  == [phase |-> "committing", yes |-> {}, acks |-> A]
 -----------------------------------------------------------------------------
 (* §4.3: derived state, a function of the durable log.                     *)
 
-Holds(s, r) == \E i \in 1..Len(log[s]) : log[s][i] = r
-RmState(t, s) ==
-    IF Holds(s, OutcomeRec(t, "commit")) THEN "committed"
-    ELSE IF Holds(s, OutcomeRec(t, "abort")) THEN "aborted"
-    ELSE IF Holds(s, PreparedRec(t)) THEN "prepared"
+In(recs, r) == \E i \in 1..Len(recs) : recs[i] = r
+StateIn(recs, t) ==
+    IF In(recs, OutcomeRec(t, "commit")) THEN "committed"
+    ELSE IF In(recs, OutcomeRec(t, "abort")) THEN "aborted"
+    ELSE IF In(recs, PreparedRec(t)) THEN "prepared"
     ELSE "working"
+Holds(s, r) == In(log[s], r)
+RmState(t, s) == StateIn(log[s], t)
 rmState == [t \in Tx |-> [s \in Participants(t) |-> RmState(t, s)]]
 \* lock(a): the set of transactions holding agent a, {} for "none" (§4.3).
 Lock(a) == {t \in Tx : a \in AgentsOf(t) /\ RmState(t, Home[a]) = "prepared"}
-\* decided(t) = commit (there is no durable abort decision, §12.1).
 Decided(t) == Holds(Coordinator(t), CommitRec(t))
+
+\* What shard s acts on: the records it holds, in its log or still in its
+\* buffer.  In the protocol the buffer only ever holds EndRecords
+\* (BufferOnlyEnds), so Known = RmState and KnownLock = Lock; they differ
+\* only in the variant "noForceCommit", whose shard knows it committed
+\* until a crash takes the unforced record away.
+Known(t, s) == IF buffer[s] = <<>> THEN RmState(t, s) ELSE StateIn(log[s] \o buffer[s], t)
+KnownLock(a) == {t \in Tx : a \in AgentsOf(t) /\ Known(t, Home[a]) = "prepared"}
 
 -----------------------------------------------------------------------------
 (* Building blocks of the steps.                                           *)
@@ -164,7 +175,7 @@ Consume(m, sent) == \/ /\ msgs' = (msgs \ {m}) \cup sent
 
 \* §7.1.4: the first failing check of the legs of t on s, or "none".
 LegCheck(t, l) ==
-    CASE Lock(l.agent) \ {t} # {}                              -> "locked"
+    CASE KnownLock(l.agent) \ {t} # {}                         -> "locked"
       [] l.kind = "debit" /\ balance[l.agent] < l.amount      -> "insufficient_balance"
       [] l.kind = "debit" /\ l.nonce # nonce[l.agent] + 1     -> "bad_nonce"
       [] OTHER                                                -> "none"
@@ -193,7 +204,7 @@ CommitToAll(t) == {DecisionMsg(t, s, "commit") : s \in Participants(t)}
 \* nothing (§8.1.1): it is not a step of the model.
 Submit(t) ==
     LET c == Coordinator(t)
-        st == RmState(t, c)                 \* rmState[t][c]
+        st == Known(t, c)                   \* rmState[t][c]
         v == Verdict(t, c)                  \* c's vote by §7.1.4, if working
         alone == Participants(t) = {c}
         \* §8.1.2 / §8.2: after c's own YES, collect the others or decide at once.
@@ -219,7 +230,7 @@ Submit(t) ==
 
 \* §7.1: a participant receives Prepare(t).
 RcvPrepare(m) ==
-    LET t == m.tx  s == m.to  st == RmState(t, s)  v == Verdict(t, s) IN
+    LET t == m.tx  s == m.to  st == Known(t, s)  v == Verdict(t, s) IN
     /\ m.type = "prepare"
     /\ UNCHANGED <<balance, nonce, coord>>
     /\ \/ /\ st = "prepared"                                  \* §7.1.1 vote YES again
@@ -261,7 +272,7 @@ RcvVote(m) ==
 
 \* §7.2, §7.3: a participant receives a decision.
 RcvDecision(m) ==
-    LET t == m.tx  s == m.to  st == RmState(t, s) IN
+    LET t == m.tx  s == m.to  st == Known(t, s) IN
     /\ m.type = "decision"
     /\ UNCHANGED coord
     /\ \/ /\ m.outcome = "commit" /\ st = "prepared"          \* §7.2.1 commit, ack
@@ -332,14 +343,14 @@ Drop(m) ==
 \* the participant rule §7.4, in one step.
 Timeout(s, t) ==
     LET isC == s = Coordinator(t)
-        st == RmState(t, s)
+        st == Known(t, s)
         toCoord == IF ~isC THEN {}
                    ELSE CASE coord[t].phase = "collecting" ->           \* §8.5.1 abort
                                {DecisionMsg(t, r, "abort") : r \in Participants(t)}
                           [] coord[t].phase = "committing" ->           \* §8.5.2 re-send
                                {DecisionMsg(t, r, "commit") : r \in Participants(t) \ coord[t].acks}
                           [] OTHER -> {}                                \* §8.5.3
-        query == IF st = "prepared" /\ Variant # "preparedAbortsAlone"
+        query == IF st = "prepared" /\ Variant \notin {"preparedAbortsAlone", "noQuery"}
                  THEN {QueryMsg(t, s)} ELSE {}                          \* §7.4.2
         abortsAlone == \/ st = "working"                     \* §7.4.1
                        \/ st = "prepared" /\ Variant = "preparedAbortsAlone"
@@ -392,9 +403,12 @@ Init == /\ up = [s \in Shards |-> TRUE]
         /\ crashes = 0 /\ losses = 0 /\ dups = 0
 
 Next == \/ \E t \in Tx : Submit(t)
-        \/ \E m \in msgs : Deliver(m) \/ Drop(m)
+        \/ \E m \in msgs : Deliver(m)
+        \/ \E m \in msgs : Drop(m)
         \/ \E s \in Shards, t \in Tx : Timeout(s, t)
-        \/ \E s \in Shards : Flush(s) \/ Crash(s) \/ Recover(s)
+        \/ \E s \in Shards : Flush(s)
+        \/ \E s \in Shards : Crash(s)
+        \/ \E s \in Shards : Recover(s)
 
 Spec == Init /\ [][Next]_vars
 
@@ -447,6 +461,10 @@ Conservation == SumOf(balance, Agents) + SumOf(NetOn, Pending) = GenesisTotal
 LockExclusion == \A a \in Agents : Cardinality(Lock(a)) <= 1
 LocksReleased == \A a \in Agents : \A t \in Lock(a) : RmState(t, Home[a]) = "prepared"
 
+\* §5.2, §5.3: every record but EndRecord is forced, so the buffer holds
+\* only EndRecords (hence what a shard acts on, Known, is its rmState).
+BufferOnlyEnds == \A s \in Shards : \A i \in 1..Len(buffer[s]) : buffer[s][i].type = "end"
+
 \* §11.5: rmState refines TCommit, one instance per transaction.
 TC == INSTANCE TCommitTx WITH RM <- Shards, Part <- [t \in Tx |-> Participants(t)]
 \* This is TC!Spec with its stuttering case written first ([][A]_v is
@@ -464,6 +482,9 @@ Termination == <>[](\A t \in Tx : Ended(t))
 (* them).  Every cfg that does says so, and the docs report it.           *)
 InFlightAtMost(n) == Cardinality(msgs) <= n
 InFlight2 == InFlightAtMost(2)
-InFlight3 == InFlightAtMost(3)
-InFlight4 == InFlightAtMost(4)
+\* No shard acts on a transaction before its coordinator has accepted it
+\* (no participant times out on a transaction it has never heard of).
+QuietUntilSubmitted == \A t \in Tx : RmState(t, Coordinator(t)) = "working" =>
+                                       \A s \in Participants(t) : RmState(t, s) = "working"
+DeepBound == InFlightAtMost(3) /\ QuietUntilSubmitted
 =============================================================================
