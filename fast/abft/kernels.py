@@ -52,10 +52,10 @@ Byzantine stake is below S/3 (§11), possible above — the processed rounds
 from there on are undone and recomputed (:func:`roll_back`), so the output
 stays the spec's function of the DAG on every DAG.
 
-Deliberate bugs (``G[G_MUTANT]``): the cross-check's self-test
-(``tests/abft/test_abft_fast_mutants.py``) switches one of the ``MUTANT_*``
-bugs on to show the differential tests catch it.  0, the default, is the
-spec.
+Deliberate bugs (``G[G_MUTANT]``): the cross-checks' self-tests
+(``tests/abft/test_abft_fast_crosscheck.py``, and the coin bug in
+``test_abft_fast_incremental.py``) switch one of the ``MUTANT_*`` bugs on to
+show that the differential tests catch it.  0, the default, is the spec.
 """
 
 from __future__ import annotations
