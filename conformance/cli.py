@@ -209,23 +209,34 @@ def list_command(suite_name: str, patterns: tuple[str, ...], as_json: bool) -> N
 
 
 @conformance_command.command("traceability")
-@click.option("--write", "write", is_flag=True, help="Update the table in docs/twopc.md.")
-@click.option("--check", "check", is_flag=True, help="Exit 1 if docs/twopc.md's table is out of date.")
+@SUITE_OPTION
+@click.option("--write", "write", is_flag=True, help="Update the table(s) in the suite's page (docs/<suite>.md).")
+@click.option("--check", "check", is_flag=True, help="Exit 1 if the page's tables are out of date.")
 @clean_errors
-def traceability_command(write: bool, check: bool) -> None:
-    """The two-phase commit clause -> TLA+ / reference / fast / tests / vectors table (docs/twopc.md)."""
-    from altledger.conformance.traceability import PAGE, markdown, page_with_table
-    table = markdown()
+def traceability_command(suite_name: str, write: bool, check: bool) -> None:
+    """The clause -> TLA+ / reference / fast / tests / vectors table of a suite's page (docs/twopc.md,
+    docs/abft.md; the hashgraph page also has the §12 divergence table)."""
+    from altledger.conformance.traceability import markdown, page_with_table, profile_of
+    profile = profile_of(suite_name)
+    if suite_name == "abft":
+        from altledger.conformance.abft_traceability import divergence_markdown, page_text
+        table, refresh = markdown(profile=profile) + "\n" + divergence_markdown(), page_text
+    else:
+        table = markdown(profile=profile)
+
+        def refresh(text: str) -> str:
+            return page_with_table(text, table)
+    page = profile.page
     if not (write or check):
         click.echo(table, nl=False)
         return
-    text = PAGE.read_text(encoding="utf-8")
-    updated = page_with_table(text, table)
+    text = page.read_text(encoding="utf-8")
+    updated = refresh(text)
     if check:
         if updated != text:
-            click.echo(f"{PAGE} is out of date: run 'altledger conformance traceability --write'")
+            click.echo(f"{page} is out of date: run 'altledger conformance traceability --suite {suite_name} --write'")
             sys.exit(1)
-        click.echo(f"{PAGE} is up to date")
+        click.echo(f"{page} is up to date")
         return
-    PAGE.write_text(updated, encoding="utf-8")
-    click.echo(f"wrote the table into {PAGE}")
+    page.write_text(updated, encoding="utf-8")
+    click.echo(f"wrote the table(s) into {page}")

@@ -22,9 +22,13 @@ for no row.  :data:`LINKS` adds, for the few clauses that an artefact
 implements without citing them, an explicit link with the reason; every
 link must name something that exists (checked).
 
-``python -m altledger.conformance.traceability`` prints the Markdown table
-that docs/twopc.md embeds; a test checks the page is up to date and that every
-clause has at least one reference function and one test.
+``python -m altledger.conformance.traceability [SUITE]`` prints the Markdown
+table that docs/twopc.md (or docs/abft.md) embeds; a test checks the page is up
+to date and that every clause has at least one reference function and one test.
+
+Suite-generic: a :class:`Profile` names a protocol's spec, model, packages,
+tests, vectors and page; :data:`PROFILES` holds two-phase commit (the default
+of every function here, as it was written first) and the hashgraph.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "two_phase_commit.md"
@@ -84,6 +89,28 @@ LINKS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+@dataclass(frozen=True)
+class Profile:
+    """Where one protocol's artefacts live (paths relative to the repository root)."""
+
+    suite: str
+    spec: Path
+    sections: tuple[int, int]                      # numbered sections whose clauses get rows
+    tla: Path
+    reference: Path
+    fast: Path
+    package: str                                   # the reference package LINKS names are relative to
+    vector_test: str
+    page: Path
+    links: dict[str, list[tuple[str, str]]]
+    test_words: tuple[str, ...]                    # a test file named with one of these is about the protocol
+    own_test_dirs: tuple[str, ...]                 # tests/<dir> entirely about the protocol
+
+    @property
+    def vectors(self) -> Path:
+        return ROOT / "conformance" / "vectors" / self.suite
+
+
 @dataclass
 class Row:
     clause: str
@@ -96,16 +123,16 @@ class Row:
     linked: list[str] = field(default_factory=list)       # reference entries that come from LINKS
 
 
-def spec_clauses(spec: Path = SPEC) -> list[str]:
-    """The numbered clauses ``§N.M`` of sections 2 … 13, in document order."""
-    return [clause for clause, _ in _clauses_with_titles(spec)]
+def spec_clauses(spec: Path = SPEC, sections: tuple[int, int] = (2, 13)) -> list[str]:
+    """The numbered clauses ``§N.M`` of the given sections (2 … 13 by default), in document order."""
+    return [clause for clause, _ in _clauses_with_titles(spec, sections)]
 
 
-def _clauses_with_titles(spec: Path) -> list[tuple[str, str]]:
+def _clauses_with_titles(spec: Path, sections: tuple[int, int] = (2, 13)) -> list[tuple[str, str]]:
     out = []
     for line in spec.read_text(encoding="utf-8").splitlines():
         m = CLAUSE_LINE.match(line)
-        if m and 2 <= int(m.group(1)) <= 13:
+        if m and sections[0] <= int(m.group(1)) <= sections[1]:
             out.append((f"§{m.group(1)}.{m.group(2)}", _title(m.group(3))))
         m = CHOICE_ROW.match(line)
         if m:
@@ -169,11 +196,14 @@ def tla_citations(path: Path = TLA) -> dict[str, set[str]]:
 
 # -- Python ------------------------------------------------------------------------------------
 
-def python_citations(folder: Path, prefix: str, tests_only: bool = False) -> dict[str, set[str]]:
-    """qualified name -> cited clauses, for every definition in the ``.py`` files of ``folder``."""
+def python_citations(folder: Path, prefix: str, tests_only: bool = False,
+                     about: Callable[[Path], bool] | None = None) -> dict[str, set[str]]:
+    """qualified name -> cited clauses, for every definition in the ``.py`` files of ``folder``
+    (test files: only those ``about`` the protocol, two-phase commit by default)."""
     found: dict[str, set[str]] = {}
+    about = about or _about_twopc
     for path in sorted(folder.rglob("*.py")):
-        if tests_only and not _about_twopc(path):
+        if tests_only and not about(path):
             continue
         source = path.read_text(encoding="utf-8")
         try:
@@ -214,11 +244,14 @@ def python_citations(folder: Path, prefix: str, tests_only: bool = False) -> dic
     return found
 
 
-def test_folders() -> list[Path]:
-    """Where two-phase commit tests live: tests/twopc, tests/conformance, and any tests/<area>/ whose files
-    are named for it (the fast implementation's, say).  Other protocols' tests cite other specs' §s."""
-    folders = {TESTS / "twopc", TESTS / "conformance"}
-    folders |= {p.parent for p in TESTS.rglob("test_*twopc*.py")}
+def test_folders(profile: "Profile | None" = None) -> list[Path]:
+    """Where a protocol's tests live (two-phase commit by default: tests/twopc, tests/conformance, and any
+    tests/<area>/ whose files are named for it, the fast implementation's, say).  Other protocols' tests
+    cite other specs' §s."""
+    profile = profile or TWOPC
+    folders = {TESTS / d for d in profile.own_test_dirs} | {TESTS / "conformance"}
+    for word in profile.test_words:
+        folders |= {p.parent for p in TESTS.rglob(f"test_*{word}*.py")}
     return sorted(f for f in folders if f.is_dir())
 
 
@@ -227,6 +260,18 @@ def _about_twopc(path: Path) -> bool:
     if path.parent.name in ("twopc", "conformance"):
         return "abft" not in name and "hashgraph" not in name
     return "twopc" in name
+
+
+def about(profile: "Profile") -> Callable[[Path], bool]:
+    """The test-file filter of a profile: every file of its own test folders, else files named for it."""
+    if profile.suite == "twopc":
+        return _about_twopc
+
+    def filter_(path: Path) -> bool:
+        if "traceability" in path.name:          # the page's own tests name clauses without testing them
+            return False
+        return path.parent.name in profile.own_test_dirs or any(w in path.name for w in profile.test_words)
+    return filter_
 
 
 def vector_clauses(folder: Path = VECTORS) -> dict[str, list[str]]:
@@ -238,8 +283,9 @@ def vector_clauses(folder: Path = VECTORS) -> dict[str, list[str]]:
 
 # -- the table ----------------------------------------------------------------------------------
 
-def collect() -> list[Row]:
-    rows = {clause: Row(clause, title) for clause, title in _clauses_with_titles(SPEC)}
+def collect(profile: "Profile | None" = None) -> list[Row]:
+    profile = profile or TWOPC
+    rows = {clause: Row(clause, title) for clause, title in _clauses_with_titles(profile.spec, profile.sections)}
 
     def add(column: str, cited: dict[str, set[str]] | dict[str, list[str]]) -> None:
         for name, clauses in cited.items():
@@ -248,19 +294,19 @@ def collect() -> list[Row]:
                 if target is not None and name not in getattr(rows[target], column):
                     getattr(rows[target], column).append(name)
 
-    if TLA.is_file():
-        add("tla", tla_citations())
-    add("reference", python_citations(REFERENCE, ""))
-    if FAST.is_dir():
-        add("fast", python_citations(FAST, ""))
-    for folder in test_folders():
-        add("tests", python_citations(folder, "", tests_only=True))
-    vectors = vector_clauses()
+    if profile.tla.is_file():
+        add("tla", tla_citations(profile.tla))
+    add("reference", python_citations(profile.reference, ""))
+    if profile.fast.is_dir():
+        add("fast", python_citations(profile.fast, ""))
+    for folder in test_folders(profile):
+        add("tests", python_citations(folder, "", tests_only=True, about=about(profile)))
+    vectors = vector_clauses(profile.vectors)
     add("vectors", vectors)
     for row in rows.values():
         if row.vectors:
-            row.tests.append(f"{VECTOR_TEST} ({len(row.vectors)} vectors)")
-    for clause, links in LINKS.items():
+            row.tests.append(f"{profile.vector_test} ({len(row.vectors)} vectors)")
+    for clause, links in profile.links.items():
         for name, _why in links:
             if name not in rows[clause].reference:
                 rows[clause].reference.append(name)
@@ -277,11 +323,13 @@ def _cell(items: list[str], limit: int, code: bool = True, marked: tuple[str, ..
     return ", ".join(shown) + more if items else "—"
 
 
-def markdown(rows: list[Row] | None = None) -> str:
+def markdown(rows: list[Row] | None = None, profile: "Profile | None" = None) -> str:
     """The traceability table (Markdown), one row per clause."""
-    rows = rows if rows is not None else collect()
-    lines = ["| clause | TLA+ (`tla/TwoPhaseCommit.tla`) | reference (`altledger.reference.twopc`) | "
-             "fast (`altledger.fast.twopc`) | tests | conformance vectors |",
+    profile = profile or TWOPC
+    rows = rows if rows is not None else collect(profile)
+    fast_package = profile.package.replace(".reference.", ".fast.")
+    lines = [f"| clause | TLA+ (`{profile.tla.relative_to(ROOT).as_posix()}`) | reference (`{profile.package}`) | "
+             f"fast (`{fast_package}`) | tests | conformance vectors |",
              "|---|---|---|---|---|---|"]
     for r in rows:
         tests = [t.replace("tests/", "", 1) for t in r.tests]
@@ -321,10 +369,10 @@ def page_rows(text: str) -> dict[str, dict[str, list[str]]]:
     return rows
 
 
-def stale_entries(text: str, rows: list[Row] | None = None) -> list[str]:
+def stale_entries(text: str, rows: list[Row] | None = None, profile: "Profile | None" = None) -> list[str]:
     """Entries of the page that a fresh scan no longer finds for their clause (renamed, removed or no
     longer citing it), and clauses without a row.  New citations not yet on the page are not stale."""
-    fresh = {r.clause: r for r in (rows if rows is not None else collect())}
+    fresh = {r.clause: r for r in (rows if rows is not None else collect(profile))}
     shown = page_rows(text)
     problems = [f"{clause}: no row on the page" for clause in fresh if clause not in shown]
     for clause, columns in shown.items():
@@ -340,10 +388,10 @@ def stale_entries(text: str, rows: list[Row] | None = None) -> list[str]:
     return problems
 
 
-def resolve(name: str) -> object:
+def resolve(name: str, profile: "Profile | None" = None) -> object:
     """The object a LINKS name designates (ImportError/AttributeError when it does not exist)."""
     import importlib
-    full = name if name.startswith("altledger.") else f"altledger.reference.twopc.{name}"
+    full = name if name.startswith("altledger.") else f"{(profile or TWOPC).package}.{name}"
     parts = full.split(".")
     for cut in range(len(parts), 0, -1):
         try:
@@ -356,5 +404,20 @@ def resolve(name: str) -> object:
     raise ImportError(name)
 
 
+TWOPC = Profile(suite="twopc", spec=SPEC, sections=(2, 13), tla=TLA, reference=REFERENCE, fast=FAST,
+                package="altledger.reference.twopc", vector_test=VECTOR_TEST, page=PAGE, links=LINKS,
+                test_words=("twopc",), own_test_dirs=("twopc",))
+
+
+def profile_of(suite: str) -> Profile:
+    """The profile of a suite (the hashgraph's lives in :mod:`altledger.conformance.abft_traceability`)."""
+    if suite == "twopc":
+        return TWOPC
+    if suite == "abft":
+        from altledger.conformance.abft_traceability import ABFT
+        return ABFT
+    raise ValueError(f"no traceability profile for suite {suite!r}")
+
+
 if __name__ == "__main__":
-    sys.stdout.write(markdown())
+    sys.stdout.write(markdown(profile=profile_of(sys.argv[1] if len(sys.argv) > 1 else "twopc")))
