@@ -134,7 +134,8 @@ def fuzz_target(target: str, seconds: float, seed: int, progress: Callable[[str]
 def _own_words(note: str, shrink_seconds: float) -> str:
     """Hypothesis' "spent more than five minutes shrinking" warning, said with our cap."""
     if note.startswith("WARNING: Hypothesis has spent more than"):
-        return f"(shrinking stopped at the {shrink_seconds:g} s cap of --shrink-seconds; the case below may shrink further)"
+        return (f"(shrinking stopped at the {shrink_seconds:g} s cap of --shrink-seconds; "
+                "the case below may shrink further)")
     return note
 
 

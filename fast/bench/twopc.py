@@ -9,9 +9,12 @@ cross-agent transfers in batches of ``--batch`` over ``--shards`` shards and
   batch)`` per batch; only those calls are timed.  Its txid/§3-fact memo
   (``reference.twopc.txfacts``) is filled before timing, so the reference is
   timed *without* encoding and hashing transactions — in its favour;
-* **fast, N workers** — ``run_batches(K, genesis, batches, workers=N)``, timed
-  whole: forking the workers, turning every transaction into compact form,
-  all rounds, and collecting the final state, logs and every message.
+* **fast, N workers** — ``run_batches(K, genesis, batches, workers=N,
+  engine=E)``, timed whole: forking the workers, turning every transaction
+  into compact form, all rounds, and collecting the final state, logs and
+  every message.  ``--engine auto`` (default) runs the compiled kernel
+  (``fast.twopc.kernel``; compiled before timing, by the warm-up run) and
+  ``--engine python`` the rules as Python methods (``FastShard``).
 
 Every run's result is checked, not assumed: outcomes, store, logs, buffers,
 coordinator tables, every message with its send number and the registration
@@ -69,7 +72,8 @@ def _timing(name: str, implementation: str, seconds: list[float], cpu: list[floa
 
 
 def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
-                  reference_runs: int, workers: list[int], progress: Callable[[str], None]) -> dict[str, Any]:
+                  reference_runs: int, workers: list[int], progress: Callable[[str], None],
+                  engine: str = "auto") -> dict[str, Any]:
     from altledger.fast.twopc import run_batches
     from altledger.fast.twopc.compare import fast_comparable, run_reference
     from altledger.fast.twopc.workload import TransferWorkload, make_workload
@@ -111,7 +115,7 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
             progress(f"{label}: run {i}/{runs}" if i else f"{label}: warm-up run")
             cpu_start, children_start = time.process_time(), _children_cpu()
             start = time.perf_counter()
-            result = run_batches(shards, genesis, batches, workers=count)
+            result = run_batches(shards, genesis, batches, workers=count, engine=engine)
             elapsed = time.perf_counter() - start
             used = time.process_time() - cpu_start + _children_cpu() - children_start
             differences = expected.differences(fast_comparable(result))
@@ -120,8 +124,10 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
             if i:
                 seconds.append(elapsed)
                 cpu.append(used)
+            ran = result.engine
             del result
-        timings.append(_timing("round schedule", label, seconds, cpu, [load_before, _load()], transfers))
+        timings.append(_timing("round schedule", label, seconds, cpu, [load_before, _load()], transfers,
+                               {"engine": ran}))
     return {"timings": timings, "failures": failures, "workload": workload, "batches": len(batches)}
 
 
@@ -169,9 +175,11 @@ def _workers(text: str) -> list[int]:
               help="Timed reference runs (default: --runs; each takes minutes at the defaults).")
 @click.option("--workers", "workers_text", default="1,2", show_default=True,
               help="Comma-separated fast worker-process counts.")
+@click.option("--engine", type=click.Choice(["auto", "numba", "python"]), default="auto", show_default=True,
+              help="Fast batch engine: the compiled kernel, or FastShard's Python methods.")
 @click.option("--json", "as_json", is_flag=True, help="Print results, summary and machine as JSON.")
 def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
-                reference_runs: int | None, workers_text: str, as_json: bool) -> None:
+                reference_runs: int | None, workers_text: str, engine: str, as_json: bool) -> None:
     """Two-phase commit round schedule: transfers per second, reference vs fast with N workers."""
     workers = _workers(workers_text)
     if max(workers) > shards:
@@ -183,14 +191,14 @@ def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int,
         status.start()
     try:
         outcome = run_benchmark(transfers, shards, agents, batch, seed, runs, reference_runs or runs, workers,
-                                progress)
+                                progress, engine)
     except (AltledgerError, ValueError) as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
     finally:
         if status:
             status.stop()
-    machine = machine_description(["numpy"])
+    machine = machine_description(["numpy", "numba"])
     if outcome["failures"]:
         for failure in outcome["failures"]:
             click.echo(f"FAILED: {failure}", err=True)
@@ -200,7 +208,7 @@ def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int,
     result_summary = summary(timings, workers)
     workload = outcome["workload"]
     setup = {"transfers": transfers, "shards": shards, "agents": agents, "batch": batch, "batches": outcome["batches"],
-             "seed": seed, "hot_agents": workload.hot_agents, "max_legs": workload.max_legs}
+             "seed": seed, "hot_agents": workload.hot_agents, "max_legs": workload.max_legs, "engine": engine}
     machine["benchmark_setup"] = setup
     machine["summary"] = result_summary
     emit("twopc", timings, machine, as_json=as_json)

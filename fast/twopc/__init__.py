@@ -26,8 +26,14 @@ What is different is the representation, never a rule:
 ``stepjson``        one shard step from the snapshot's per-shard JSON
                     (conformance step vectors)
 ``batch``           the round schedule of §13.3 with shards in groups that
-                    run side by side (``workers`` for processes)
+                    run side by side (``workers`` for processes); the Python
+                    engine: each group steps ``FastShard`` s
+``kernel``          the same rules (the round schedule's subset) compiled with
+                    Numba over integer arrays
+``arraygroup``      the Numba engine's shard group (arrays in, kernel per
+                    round); int64 limits checked, else the Python engine runs
 ``compare``         reference and fast batch results in one comparable form
+``workers``         persistent forked worker processes, one group each
 ``workload``        seeded batches of transfers (tests, benchmark)
 ``crosscheck``      the Hypothesis state machine driving both implementations
 ==================  ==========================================================
@@ -42,6 +48,7 @@ API::
 
     run_round_schedule(cluster, txs)               # §13.3 on a cluster, operation by operation
     result = run_batches(shard_count, genesis, batches, workers=2)   # §13.3 batch mode, shards side by side
+                                                   # (engine="auto" | "numba" | "python")
 
     shard = load_shard(shard_json_data, shard_count, {txid: tx})     # the conformance adapter
     result = step(shard, Deliver(envelope)); shard_json(result.state)

@@ -36,6 +36,14 @@ computed on the hot path.
 Groups run in-process (:func:`run_batches` with ``workers=None``; tests) or each
 in its own persistent worker process (``altledger.fast.twopc.workers``);
 ``workers=1`` runs one worker process through the same code path as ``2``.
+
+**Two engines, one contract.**  :class:`ShardGroup` (here) steps
+:class:`~altledger.fast.twopc.shard.FastShard` s — the rule book the stateful
+cross-check compares with the reference after every operation.
+``arraygroup.ArrayShardGroup`` runs the same rules compiled
+(``kernel``) on arrays.  Both take and give the same packed messages and
+final state, so the choice changes no result (the batch tests run both
+against the reference), only the time.
 """
 
 from __future__ import annotations
@@ -281,6 +289,7 @@ class BatchResult:
     round_counts: list[list[list[int]]] = field(default_factory=list)
     history: list[tuple[int, int, int, bytes]] = field(default_factory=list)
     workers: int | None = None
+    engine: str = ""
 
     @property
     def next_send_number(self) -> int:
@@ -310,11 +319,29 @@ def merge(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[Cro
     return result
 
 
-class InProcessGroup:
-    """A :class:`ShardGroup` called directly (tests; no process boundary, same packed messages)."""
+class NeedsPython(Exception):
+    """The run's values do not fit the Numba engine's int64 arrays (``arraygroup``); use the Python engine."""
 
-    def __init__(self, *args: Any) -> None:
-        self.group = ShardGroup(*args)
+
+ENGINES = ("auto", "numba", "python")
+
+
+def group_class(engine: str) -> type:
+    """The shard-group class of an engine: ``python`` = :class:`ShardGroup` (FastShard's methods),
+    ``numba`` = ``arraygroup.ArrayShardGroup`` (the same rules compiled, ``kernel``)."""
+    if engine == "python":
+        return ShardGroup
+    if engine == "numba":
+        from altledger.fast.twopc.arraygroup import ArrayShardGroup
+        return ArrayShardGroup
+    raise ValueError(f"unknown batch engine {engine!r}; expected numba or python")
+
+
+class InProcessGroup:
+    """A shard group called directly (tests; no process boundary, same packed messages)."""
+
+    def __init__(self, *args: Any, engine: str = "python") -> None:
+        self.group = group_class(engine)(*args)
         self._reply: Any = None
 
     def post(self, command: str, payload: Any = None) -> None:
@@ -360,7 +387,8 @@ def drive(groups: Sequence[Any], batch_indices: Iterable[int]) -> list[list[list
 
 
 def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequence[Sequence[CrossAgentTx]],
-                workers: int | None = None, groups: int = 1, keep_history: bool = True) -> BatchResult:
+                workers: int | None = None, groups: int = 1, keep_history: bool = True,
+                engine: str = "auto") -> BatchResult:
     """Run ``batches`` one after another under the round schedule (§13.3) from a fresh cluster.
 
     ``workers=None``: no processes; ``groups`` shard groups in this process,
@@ -368,18 +396,38 @@ def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequenc
     ``workers=n``: ``n`` persistent worker processes, each owning a fixed
     contiguous block of shards for the whole run (``groups`` is ignored).
     ``keep_history=False`` skips recording every sent message (then only the
-    send counts, hence the send numbers, are known).
+    send counts, hence the send numbers, are known).  ``engine``: ``numba``
+    (the compiled kernel; refuses values beyond its int64 range), ``python``
+    (FastShard's methods, no limits) or ``auto`` (numba, or python when the
+    values do not fit); ``result.engine`` says which ran.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown batch engine {engine!r}; expected one of {', '.join(ENGINES)}")
     batches = [list(batch) for batch in batches]
     for batch in batches:
         for tx in batch:
             if not isinstance(tx, CrossAgentTx):
                 raise ValueError(f"a batch holds CrossAgentTx values, got {type(tx).__name__}")
+    blocks(shard_count, workers if workers is not None else groups)      # refuse bad counts before forking
+    chosen = "python" if engine == "python" else "numba"
     with gc_paused():
-        if workers is None:
-            return run_in_process(shard_count, genesis, batches, groups, keep_history)
+        try:
+            return _run(shard_count, genesis, batches, workers, groups, keep_history, chosen)
+        except NeedsPython as reason:
+            if engine == "numba":
+                raise ValueError(f"the numba batch engine cannot run this input: {reason}") from None
+            return _run(shard_count, genesis, batches, workers, groups, keep_history, "python")
+
+
+def _run(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[CrossAgentTx]], workers: int | None,
+         groups: int, keep_history: bool, engine: str) -> BatchResult:
+    if workers is None:
+        result = run_in_process(shard_count, genesis, batches, groups, keep_history, engine)
+    else:
         from altledger.fast.twopc.workers import run_in_workers
-        return run_in_workers(shard_count, genesis, batches, workers, keep_history)
+        result = run_in_workers(shard_count, genesis, batches, workers, keep_history, engine)
+    result.engine = engine
+    return result
 
 
 @contextmanager
@@ -402,11 +450,12 @@ def gc_paused():
 
 
 def run_in_process(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[CrossAgentTx]],
-                   groups: int = 1, keep_history: bool = True) -> BatchResult:
+                   groups: int = 1, keep_history: bool = True, engine: str = "python") -> BatchResult:
     """All groups in this process, called in turn (the exchange between groups still happens)."""
     owned = blocks(shard_count, groups)
     owner = [g for g, block in enumerate(owned) for _ in block]
-    members = [InProcessGroup(shard_count, block, owner, genesis, batches, keep_history) for block in owned]
+    members = [InProcessGroup(shard_count, block, owner, genesis, batches, keep_history, engine=engine)
+               for block in owned]
     round_counts = drive(members, range(len(batches)))
     for member in members:
         member.post("finish")

@@ -278,7 +278,8 @@ def batch_snapshot(result: BatchResult) -> dict[str, Any]:
                 shard.bal[a] = balance
             if nonce:
                 shard.nonce[a] = nonce
-        shard.coord = {t: [phase, table.participants[t], set(members)] for t, (phase, members) in state["coord"].items()}
+        shard.coord = {t: [phase, table.participants[t], set(members)]
+                       for t, (phase, members) in state["coord"].items()}
         shards.append(shard_json(shard, forms))
     return {
         "format": SNAPSHOT_FORMAT,

@@ -19,15 +19,15 @@ import multiprocessing
 import traceback
 from typing import Any, Mapping
 
-from altledger.fast.twopc.batch import BatchResult, ShardGroup, blocks, drive, merge
+from altledger.fast.twopc.batch import BatchResult, NeedsPython, blocks, drive, group_class, merge
 from altledger.reference.encoding import CrossAgentTx
 
 
-def _serve(connection: Any, args: tuple) -> None:
+def _serve(connection: Any, engine: str, args: tuple) -> None:
     """The worker's loop: build the group, then answer ``batch``/``round``/``finish`` commands."""
     gc.disable()                         # see batch.gc_paused
     try:
-        group = ShardGroup(*args)
+        group = group_class(engine)(*args)
         while True:
             command, payload = connection.recv()
             if command == "batch":
@@ -42,6 +42,8 @@ def _serve(connection: Any, args: tuple) -> None:
             connection.send(("ok", reply))
     except EOFError:                     # the parent went away
         return
+    except NeedsPython as reason:        # the parent reruns with the Python engine
+        connection.send(("needs-python", str(reason)))
     except BaseException:                # report, do not hang the parent
         connection.send(("error", traceback.format_exc()))
     finally:
@@ -51,9 +53,9 @@ def _serve(connection: Any, args: tuple) -> None:
 class WorkerGroup:
     """The parent's handle on one worker process (``post`` a command, ``collect`` its reply)."""
 
-    def __init__(self, context: Any, args: tuple) -> None:
+    def __init__(self, context: Any, engine: str, args: tuple) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, args), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, engine, args), daemon=True)
         self.process.start()
         child.close()
 
@@ -66,6 +68,8 @@ class WorkerGroup:
         except EOFError:
             raise RuntimeError(f"batch worker {self.process.pid} exited unexpectedly "
                                f"(exit code {self.process.exitcode})") from None
+        if status == "needs-python":
+            raise NeedsPython(reply)
         if status != "ok":
             raise RuntimeError(f"batch worker {self.process.pid} failed:\n{reply}")
         return reply
@@ -79,15 +83,18 @@ class WorkerGroup:
 
 
 def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[CrossAgentTx]],
-                   workers: int, keep_history: bool = True) -> BatchResult:
+                   workers: int, keep_history: bool = True, engine: str = "python") -> BatchResult:
     """Run the batches with ``workers`` worker processes (``workers = 1`` too: same code path)."""
     owned = blocks(shard_count, workers)
     owner = [g for g, block in enumerate(owned) for _ in block]
+    if engine == "numba":
+        from altledger.fast.twopc import kernel
+        kernel.warm()                    # compiled once here; the forked workers inherit it
     context = multiprocessing.get_context("fork")
     members = []
     try:
         for block in owned:
-            members.append(WorkerGroup(context, (shard_count, block, owner, genesis, batches, keep_history)))
+            members.append(WorkerGroup(context, engine, (shard_count, block, owner, genesis, batches, keep_history)))
         round_counts = drive(members, range(len(batches)))
         for member in members:
             member.post("finish")

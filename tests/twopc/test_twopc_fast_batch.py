@@ -1,13 +1,15 @@
-"""Batch mode (spec §13.3) equals the reference's round schedule, whatever the workers.
+"""Batch mode (spec §13.3) equals the reference's round schedule, whatever the workers and the engine.
 
 For several seeds and shard counts, the same batches are run by the
 reference (``run_round_schedule`` once per batch on one ``Cluster``) and by
 ``run_batches`` in-process (one group, three groups) and with 1 and 2 worker
-processes; outcomes, stores, logs, buffers, coordinator tables, every sent
-message with its send number and the transaction registration order must be
-equal (``compare.Comparable``), and for the small runs the whole snapshot
-must be byte-identical.  A mutant shows the comparison notices a wrong
-message order between groups.
+processes, with each engine (``python``: FastShard's methods; ``numba``: the
+compiled kernel); outcomes, stores, logs, buffers, coordinator tables, every
+sent message with its send number and the transaction registration order
+must be equal (``compare.Comparable``), and the whole snapshot must be
+byte-identical.  Mutants show the comparison notices a wrong message order
+between groups and a kernel that checks §7.1.4 in the wrong order; inputs
+beyond the kernel's int64 range run on the Python engine.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from altledger.fast.twopc import run_batches, run_round_schedule, snapshot_json
 from altledger.fast.twopc.batch import ShardGroup, unpack
 from altledger.fast.twopc.compare import batch_snapshot, fast_comparable, run_reference
 from altledger.fast.twopc.workload import TransferWorkload, make_workload
+from altledger.reference.encoding import CrossAgentTx, Leg
 from altledger.reference.twopc import Cluster as ReferenceCluster
 from altledger.reference.twopc import run_round_schedule as reference_round_schedule
 from altledger.reference.twopc.snapshot import canonical_json
@@ -51,15 +54,17 @@ def mode_name(mode):
 
 
 # every case with every mode that has no more groups than shards (more is refused, tested below)
-RUNS = [pytest.param(params, mode, id=f"seed{params[0]}-K{params[1]}-{params[3]}tx-{mode_name(mode)}")
-        for params in CASES for mode in MODES if max(mode.get("groups", 1), mode["workers"] or 1) <= params[1]]
+RUNS = [pytest.param(params, mode, engine, id=f"seed{params[0]}-K{params[1]}-{params[3]}tx-{mode_name(mode)}-{engine}")
+        for params in CASES for mode in MODES for engine in ("python", "numba")
+        if max(mode.get("groups", 1), mode["workers"] or 1) <= params[1]]
 
 
-@pytest.mark.parametrize("params, mode", RUNS)
-def test_batch_result_equals_the_reference_round_schedule(params, mode):
+@pytest.mark.parametrize("params, mode, engine", RUNS)
+def test_batch_result_equals_the_reference_round_schedule(params, mode, engine):
     genesis, batches, reference = case(*params)
     shards = params[1]
-    result = run_batches(shards, genesis, batches, **mode)
+    result = run_batches(shards, genesis, batches, engine=engine, **mode)
+    assert result.engine == engine
     fast = fast_comparable(result)
     assert reference.comparable.differences(fast) == []
     assert fast.messages == reference.comparable.messages > 0
@@ -84,8 +89,58 @@ def test_a_wrong_message_order_between_groups_is_caught(monkeypatch):
         return ORIGINAL_RUN_ROUND(self, list(reversed(incoming)) if len(incoming) == 3 else incoming)
     ORIGINAL_RUN_ROUND = ShardGroup.run_round
     monkeypatch.setattr(ShardGroup, "run_round", run_round_reversed)
-    result = run_batches(CASES[2][1], genesis, batches, workers=None, groups=3)
+    result = run_batches(CASES[2][1], genesis, batches, workers=None, groups=3, engine="python")
     assert reference.comparable.differences(fast_comparable(result)) != []
+
+
+def test_a_kernel_checking_balance_before_locks_is_caught(monkeypatch):
+    """Mutant: the compiled kernel with §7.1.4 (b) checked before (a); the batch comparison must notice.
+
+    The mutant is the kernel's own source with the two checks swapped,
+    compiled afresh (not cached), so it differs from the real kernel in
+    exactly that order.
+    """
+    import importlib.util
+    import inspect
+
+    from altledger.fast.twopc import arraygroup, kernel
+
+    source = inspect.getsource(kernel)
+    right = """            if lock[a] >= 0 and lock[a] != t:                     # §7.1.4.a
+                reason = LOCKED
+                break
+"""
+    swapped = """            if leg_debit[i] and bal[a] < leg_amount[i]:
+                reason = INSUFFICIENT_BALANCE
+                break
+""" + right
+    assert source.count(right) == 1
+    spec = importlib.util.spec_from_loader("mutant_kernel", loader=None)
+    mutant = importlib.util.module_from_spec(spec)
+    exec(compile(source.replace(right, swapped).replace("cache=True", "cache=False"), "mutant_kernel", "exec"),
+         mutant.__dict__)
+    monkeypatch.setattr(arraygroup, "kernel", mutant)
+    genesis, batches, reference = case(*CASES[1])
+    result = run_batches(CASES[1][1], genesis, batches, engine="numba")
+    assert "outcomes" in reference.comparable.differences(fast_comparable(result))
+
+
+def test_values_beyond_the_kernels_int64_range_run_on_the_python_engine():
+    genesis, batches, _ = case(*CASES[1])
+    rich = {agent: amount << 58 for agent, amount in genesis.items()}      # genesis total >= 2**60
+    reference = run_reference(3, rich, batches)
+    result = run_batches(3, rich, batches)
+    assert result.engine == "python" and reference.comparable.differences(fast_comparable(result)) == []
+    with pytest.raises(ValueError, match="numba batch engine cannot run"):
+        run_batches(3, rich, batches, engine="numba")
+    huge = [[CrossAgentTx(legs=tuple(Leg(leg.agent, leg.kind, leg.amount << 62, leg.nonce) for leg in tx.legs),
+                          user_data=tx.user_data) for tx in batch] for batch in batches[:2]]
+    for workers in (None, 2):
+        result = run_batches(3, genesis, huge, workers=workers)
+        assert result.engine == "python"
+        assert run_reference(3, genesis, huge).comparable.differences(fast_comparable(result)) == []
+    with pytest.raises(ValueError, match="unknown batch engine"):
+        run_batches(3, genesis, batches, engine="cuda")
 
 
 def test_cluster_round_schedule_matches_the_reference_with_down_shards_and_old_messages():
@@ -110,14 +165,16 @@ def test_workers_must_fit_the_shards_and_inputs_must_be_transactions():
         run_batches(3, genesis, [[b"not a transaction"]])
 
 
-def test_a_failing_worker_is_reported_with_its_traceback(monkeypatch):
+@pytest.mark.parametrize("engine", ["python", "numba"])
+def test_a_failing_worker_is_reported_with_its_traceback(monkeypatch, engine):
+    from altledger.fast.twopc.batch import group_class
     genesis, batches, _ = case(*CASES[1])
 
     def broken(self, incoming):
         raise RuntimeError("injected worker failure")
-    monkeypatch.setattr(ShardGroup, "run_round", broken)   # forked workers inherit the patch
+    monkeypatch.setattr(group_class(engine), "run_round", broken)   # forked workers inherit the patch
     with pytest.raises(RuntimeError, match="injected worker failure"):
-        run_batches(3, genesis, batches, workers=2)
+        run_batches(3, genesis, batches, workers=2, engine=engine)
 
 
 def test_history_can_be_skipped_and_then_only_counts_are_kept():

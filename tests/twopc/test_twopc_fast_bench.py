@@ -25,6 +25,7 @@ def test_the_benchmark_reports_every_implementation_with_rates_and_targets():
     report = json.loads(result.output)
     names = [r["implementation"] for r in report["results"]]
     assert names == ["reference", "fast, 1 worker", "fast, 2 workers"]
+    assert [r["notes"].get("engine") for r in report["results"]] == [None, "numba", "numba"]
     for timing in report["results"]:
         assert timing["median_s"] > 0 and timing["notes"]["transfers"] == 150
         assert len(timing["notes"]["load_1min_before_after"]) == 2
@@ -45,7 +46,7 @@ def test_a_fast_result_that_differs_is_a_failure_not_a_number(monkeypatch):
             return
         original(self, t, shard)
     monkeypatch.setattr(FastShard, "on_ack", never_ends)    # forked workers inherit it
-    result = CliRunner().invoke(twopc_bench, TINY)
+    result = CliRunner().invoke(twopc_bench, [*TINY, "--engine", "python"])
     assert result.exit_code == 1
     assert "FAILED: fast, 1 worker, run 0: differs from the reference in" in result.output
     assert "no speed is reported" in result.output and "transfers/s" not in result.output
