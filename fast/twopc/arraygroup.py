@@ -103,8 +103,10 @@ class ArrayShardGroup:
         self.bal = Growable(np.int64)
         self.nonce = Growable(np.int64)
         self.lock = Growable(np.int64, fill=-1)
-        balances = [(self.agents.intern(agent), amount) for agent, amount in genesis.items()   # §2.1: genesis
-                    if amount and self.mine[int.from_bytes(agent, "big") % shard_count]]       # of our agents
+        # agent_code[a]: the index of one of our agents, or -1 - shard for another block's agent (§2.2)
+        self.agent_code: dict[bytes, int] = {}
+        balances = [(self._learn(agent), amount) for agent, amount in genesis.items()   # §2.1: genesis
+                    if amount and self.mine[int.from_bytes(agent, "big") % shard_count]]  # of our agents
         for array in (self.bal, self.nonce, self.lock):
             array.reserve(len(balances))
             array.size = len(balances)
@@ -117,7 +119,6 @@ class ArrayShardGroup:
         self.buf_tail = np.full(len(owned), -1, dtype=np.int64)
         self.counters = np.zeros(5, dtype=np.int64)
         self.coordinated = 0
-        self.agent_shard: dict[bytes, int] = {}
         self.seen: dict[tuple, int] = {}
         self.position = 0
         self.batch = -1
@@ -126,45 +127,50 @@ class ArrayShardGroup:
         self.first_no: dict[int, tuple[int, int, int, int]] = {}
         self.history: list[tuple[int, int, int, bytes]] = []
 
+    def _learn(self, agent: bytes) -> int:
+        """``agent_code`` of an agent met for the first time (its arrays grow at the end of the batch)."""
+        code = self.agent_code.get(agent)
+        if code is None:
+            shard = int.from_bytes(agent, "big") % self.shard_count        # §2.2
+            code = self.agents.intern(agent) if self.mine[shard] else -1 - shard
+            self.agent_code[agent] = code
+        return code
+
     # -- rounds ---------------------------------------------------------------------------------
 
     def start_batch(self, b: int) -> RoundReport:
         """Round 1 of batch ``b``: turn the batch into arrays (what ``ShardGroup.start_batch`` computes),
         then every owned coordinator takes its submissions in the order given (§13.3)."""
         self.batch, self.round = b, 1
-        mine, agent_shard, seen = self.mine, self.agent_shard, self.seen
-        index, intern = self.agents.index.get, self.agents.intern
-        shard_count, debit_kind = self.shard_count, LegKind.DEBIT
+        mine, seen, agent_code, own_shard = self.mine, self.seen, self.agent_code.get, self.agents.shard
+        learn, debit_kind = self._learn, LegKind.DEBIT
         positions, coordinators, first_slots, slot_counts = [], [], [], []
-        slot_shards, slot_ts, slot_leg_counts = [], [], []
-        legs_agent, legs_debit, legs_amount, legs_nonce = [], [], [], []
+        slot_shards, slot_ts, slot_leg_counts, own_legs = [], [], [], []
         coordinated, part_counts, flat_parts = [], [], []
         submissions: list[tuple[int, int, int]] = []           # (coordinator, order, t)
         slot_base, leg_base = self.slot_shard.size, self.leg_agent.size
         for p, tx in enumerate(self.batches[b], start=self.position):
             legs = tx.legs
-            shards = []
-            relevant = False
-            for leg in legs:                                   # shard(a) = int_be(AgentId) mod K (§2.2)
-                s = agent_shard.get(leg.agent)
-                if s is None:
-                    s = agent_shard[leg.agent] = int.from_bytes(leg.agent, "big") % shard_count
-                shards.append(s)
-                if mine[s]:
-                    relevant = True
-            if not relevant:
+            codes = [agent_code(leg.agent) for leg in legs]    # our agent: its index; others: -1 - shard
+            if None in codes:
+                codes = [learn(leg.agent) for leg in legs]
+            for code in codes:
+                if code >= 0:
+                    break
+            else:
                 continue                                       # none of its shards is ours
             coordinator = -1
             ours: dict[int, list] = {}
-            for leg, s in zip(legs, shards):                   # canonical order (§3.1)
-                if coordinator < 0 and leg.kind is debit_kind:
-                    coordinator = s                            # §3.4
-                if mine[s]:
-                    here = ours.get(s)
+            for leg, code in zip(legs, codes):                 # canonical order (§3.1)
+                if coordinator < 0 and leg.kind is debit_kind:  # §3.4: shard of the first debit leg
+                    coordinator = own_shard[code] if code >= 0 else -1 - code
+                if code >= 0:
+                    entry = (code, leg.kind is debit_kind, leg.amount, leg.nonce)
+                    here = ours.get(own_shard[code])
                     if here is None:
-                        ours[s] = [leg]
+                        ours[own_shard[code]] = [entry]
                     else:
-                        here.append(leg)
+                        here.append(entry)
             positions.append(p)
             coordinators.append(coordinator)
             first_slots.append(slot_base + len(slot_shards))
@@ -173,13 +179,9 @@ class ArrayShardGroup:
                 slot_shards.append(s)
                 slot_ts.append(p)
                 slot_leg_counts.append(len(here))
-                for leg in here:
-                    a = index(leg.agent)
-                    legs_agent.append(intern(leg.agent) if a is None else a)
-                    legs_debit.append(leg.kind is debit_kind)
-                    legs_amount.append(leg.amount)
-                    legs_nonce.append(leg.nonce)
+                own_legs += here
             if mine[coordinator]:
+                shards = [own_shard[code] if code >= 0 else -1 - code for code in codes]
                 key = (tx.user_data, tuple([(leg.agent, leg.kind, leg.amount, leg.nonce) for leg in legs]))
                 t = seen.setdefault(key, p)                    # the first occurrence names it (§3.2)
                 if t == p:
@@ -190,10 +192,10 @@ class ArrayShardGroup:
                 submissions.append((coordinator, len(submissions), t))
         self.position += len(self.batches[b])
         try:                                                   # values beyond int64 raise OverflowError
-            amounts = np.array(legs_amount, dtype=np.int64)
-            nonces = np.array(legs_nonce, dtype=np.int64)
+            columns = np.array(own_legs, dtype=np.int64).reshape(-1, 4)
         except OverflowError:
             raise NeedsPython("an amount or a nonce does not fit in int64") from None
+        amounts, nonces = columns[:, 2], columns[:, 3]
         if len(amounts) and (amounts.max() >= AMOUNT_LIMIT or nonces.max() >= NONCE_LIMIT):
             raise NeedsPython("an amount is 2**60 or more, or a nonce 2**62 or more")
         agents = len(self.agents.ids)
@@ -214,8 +216,8 @@ class ArrayShardGroup:
         self.rm.extend(np.zeros(len(slot_shards), dtype=np.int8))
         self.leg_first.extend(leg_firsts)
         self.leg_count.extend(slot_leg_counts)
-        self.leg_agent.extend(legs_agent)
-        self.leg_debit.extend(legs_debit)
+        self.leg_agent.extend(columns[:, 0])
+        self.leg_debit.extend(columns[:, 1].astype(np.bool_))
         self.leg_amount.extend(amounts)
         self.leg_nonce.extend(nonces)
         # every slot writes at most two records, every coordinated transaction two (§5.1)
