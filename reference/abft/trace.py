@@ -194,8 +194,9 @@ class _Projection:
 
     def _know(self, member: str, label: str) -> None:
         self.view[member] = self.view[member] | {self.ids[label]}
-        x = self.dag.by_label[label]
-        self.sessions[member].add(self.dag.event(x), label, check_signature=False)
+        if self.outputs:
+            x = self.dag.by_label[label]
+            self.sessions[member].add(self.dag.event(x), label, check_signature=False)
 
     def _create(self, op: Create) -> Iterable[tuple[str, dict[str, Any]]]:
         event = self.dag.event(self.dag.by_label[op.event])
