@@ -21,9 +21,11 @@
 (*   significant bit of byte Len(sig) \div 2 (0-based, §6.3), and the      *)
 (*   whitened signature is the bytewise XOR (defined below) compared as a  *)
 (*   big-endian integer, i.e. lexicographically (§7.3).  A trace carries   *)
-(*   the real 64 signature bytes; model checking uses 2-byte signatures.   *)
+(*   the real 64 bytes or a projection that keeps the coin and the order   *)
+(*   (reference/abft/trace.py); model checking uses 2-byte signatures.     *)
 (* - The event hash (§2.1) is an opaque byte string, distinct per event.   *)
-(*   A trace carries the real 32 bytes; model checking uses <<id>>.        *)
+(*   A trace carries the real 32 bytes or their shortest distinguishing    *)
+(*   prefix (same order); model checking uses <<id>>.                      *)
 (* - Timestamps are any naturals (§12.12: never validated).  TLC integers  *)
 (*   are 32-bit, so a trace may carry an order-preserving projection of    *)
 (*   the real timestamps (consensus only selects and compares them).       *)
@@ -38,14 +40,24 @@
 (* re-evaluates e at every application), and \E T \in {DagFacts} binds a   *)
 (* value once (TLC re-evaluates a LET definition in Next at each use).     *)
 (*                                                                         *)
-(* Configs (docs/abft-model.md has the figures):                           *)
-(*   ABFT.ci.cfg            exhaustive, bounded; honest supermajority       *)
-(*   ABFT.defs.cfg          exhaustive, tiny; tables = literal definitions  *)
-(*   ABFT.deep.cfg          -simulate, 4 members, deeper DAGs               *)
-(*   ABFT.forks-third.cfg   negative control: forking stake > S/3, TLC      *)
-(*                          finds honest members that disagree              *)
-(*   ABFT.forks-below.cfg   the same steered scenario, forking stake < S/3: *)
-(*                          no disagreement                                 *)
+(* Configs (figures: 2 workers, TLC 2.15; docs/abft-model.md has more):   *)
+(*   ABFT.ci.cfg          GossipSpec, a, b honest (stake 3 each), f forking *)
+(*                        (stake 1 < S/3), <= 7 events: 5,243 distinct     *)
+(*                        states, depth 5, ~13 s                            *)
+(*   ABFT.ci-reach.cfg    same bounds; TLC refutes NeverDecided (~7 s)      *)
+(*   ABFT.defs.cfg        tables = literal definitions, <= 6 events: 459    *)
+(*                        states, ~16 s                                     *)
+(*   ABFT.fine.cfg        Spec (one event learnt per step), <= 3 events:    *)
+(*                        1,137 distinct states, depth 10, ~11 s            *)
+(*   ABFT.forks-third.cfg negative control, f holds 2 of 4 (> S/3),        *)
+(*                        steered (Partitioned): TLC finds honest a and b   *)
+(*                        disagreeing on fame at depth 26, 326 states, ~21 s*)
+(*   ABFT.forks-below.cfg the same steering, f holds 1 of 5 (< S/3): holds, *)
+(*                        383 states, depth 26, ~28 s                       *)
+(*   ABFT.defs.deep.cfg   tables = literal definitions, <= 7 events (rounds *)
+(*                        decided): 5,243 states, ~145 s                    *)
+(*   ABFT.deep.cfg        GossipSpec as ci, <= 9 events (events ordered):   *)
+(*                        DEEP_FIGURES                                      *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets, TLC
 
@@ -438,10 +450,12 @@ Next ==
                  n == Len(delivered[m])
              IN n < Len(order) /\ DeliverWith(T, m, order[n + 1])
 
-Spec == Init /\ [][Next]_vars
-
-\* The bound of model checking.
+\* The bound of model checking, and the stuttering step at the bound (so
+\* that TLC does not report the end of a bounded run as a deadlock).
 Bounded == Len(events) <= MaxEvents
+Done == Len(events) >= MaxEvents /\ UNCHANGED vars
+
+Spec == Init /\ [][Next \/ Done]_vars
 
 -----------------------------------------------------------------------------
 (* The simulator's gossip (§10.1) as ONE step, for exhaustive model        *)
@@ -451,10 +465,9 @@ Bounded == Len(events) <= MaxEvents
 (* states in between, a Spec behaviour):                                   *)
 (*   1. b records every decision its view implies, and delivers its whole  *)
 (*      current order (Decide and Deliver steps);                          *)
-(*   2. b learns the ancestors of x (Learn steps, parents first), where x  *)
-(*      is a's latest event when a is honest (a sends all it knows: its    *)
-(*      latest event has every event a created... and a's view is learned  *)
-(*      whole), or any of a's events when a forks (it shows each branch    *)
+(*   2. b learns (Learn steps, parents first) every event a knows when a  *)
+(*      is honest, with x = a's latest event; when a forks, x is any of    *)
+(*      a's events and b learns only x's ancestors (a shows each branch    *)
 (*      to whom it likes);                                                 *)
 (*   3. b creates an event with other-parent x and self-parent its latest  *)
 (*      event (HonestCreate), or any of its events if b forks              *)
@@ -507,7 +520,8 @@ GossipNext ==
        \E ts \in (IF b \in Honest THEN {Len(events) + 1} ELSE Timestamps) :
           GossipStep(T, rec, a, b, x, sp, ts)
 
-GossipSpec == GossipInit /\ [][GossipNext]_vars
+GossipNextOrDone == GossipNext \/ Done
+GossipSpec == GossipInit /\ [][GossipNextOrDone]_vars
 
 -----------------------------------------------------------------------------
 (* Invariants.                                                             *)
