@@ -118,6 +118,8 @@ class ArrayShardGroup:
         self.buf_head = np.full(len(owned), -1, dtype=np.int64)
         self.buf_tail = np.full(len(owned), -1, dtype=np.int64)
         self.counters = np.zeros(5, dtype=np.int64)
+        self.out = Growable(np.int64, width=5)                 # reused round to round (no fresh pages)
+        self.no_votes = Growable(np.int64, width=3)
         self.coordinated = 0
         self.seen: dict[tuple, int] = {}
         self.position = 0
@@ -245,8 +247,9 @@ class ArrayShardGroup:
 
     def _round(self, messages: np.ndarray) -> RoundReport:
         rows = len(messages)
-        out = np.empty((MAX_PARTICIPANTS * rows + MAX_PARTICIPANTS, 5), dtype=np.int64)
-        no_votes = np.empty((rows + 1, 3), dtype=np.int64)
+        self.out.reserve(MAX_PARTICIPANTS * rows + MAX_PARTICIPANTS)   # a step sends at most 16 messages
+        self.no_votes.reserve(rows + 1)                                 # and casts at most one vote
+        out, no_votes = self.out.data, self.no_votes.data
         counters = self.counters
         counters[2] = counters[3] = 0
         kernel.run_round(messages, self.first_owned, self.coord_of, self.nparts, self.part_first, self.parts.data,
