@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Iterable, Mapping, Sequence
 
-from altledger.fast.twopc.codes import COMMITTED, KIND_BITS, PREPARED
+from altledger.fast.twopc.codes import COMMITTED, PREPARED
 from altledger.fast.twopc.shard import FastShard
 from altledger.fast.twopc.txtable import AgentTable, TxTable
 from altledger.reference.encoding import CrossAgentTx, LegKind

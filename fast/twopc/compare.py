@@ -24,7 +24,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from altledger.fast.twopc.batch import BatchResult, unpack
+from altledger.fast.twopc.batch import BatchResult
 from altledger.fast.twopc.codes import (COLLECTING, COMMITTING, KIND_BITS, KIND_MASK, REC_ABORT, REC_COMMIT,
                                         REC_DECISION, REC_END, REC_PREPARED, message_code)
 from altledger.fast.twopc.shard import FastShard
