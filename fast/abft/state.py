@@ -148,6 +148,9 @@ class FastState:
         count = len(events)
         if count == 0:
             return
+        if count == 1:
+            self._load_one(events[0], hashes[0], position)
+            return
         start = self.n
         self.reserve(start + count)
         index = self.member_index
@@ -160,6 +163,20 @@ class FastState:
         self.SG[start:start + count] = np.frombuffer(b"".join(e.signature for e in events),
                                                      dtype=">u8").reshape(count, 8)
         self.n = start + count
+
+    def _load_one(self, event: Event, event_hash: bytes, position: dict[bytes, int]) -> None:
+        """:meth:`load` for one event (the incremental path): scalar writes, no intermediate lists."""
+        i = self.n
+        if i >= self.capacity:
+            self.reserve(i + 1)
+        row = self.EV[i]
+        row[k.E_CREATOR] = self.member_index[event.creator]
+        row[k.E_SP] = -1 if event.self_parent is None else position[event.self_parent]
+        row[k.E_OP] = -1 if event.other_parent is None else position[event.other_parent]
+        self.TS[i] = event.timestamp
+        self.HS[i] = np.frombuffer(event_hash, dtype=">u8")
+        self.SG[i] = np.frombuffer(event.signature, dtype=">u8")
+        self.n = i + 1
 
     # -- running the kernels ---------------------------------------------------------------------
 
