@@ -221,6 +221,12 @@ def little_endian_whitening(g: Dag, x: bytes) -> int:
     return int.from_bytes(hg.xor(g.event(x).signature, hg.round_whitening(g, hg.round_received(g, x))), "little")
 
 
+def little_endian_hash_key(g: Dag, x: bytes) -> tuple[int, int, int, int]:
+    """§12.15 alternative: equal whitened signatures broken by the hash read little-endian."""
+    return (hg.round_received(g, x), hg.consensus_timestamp(g, x), hg.whitened_signature(g, x),
+            int.from_bytes(x, "little"))
+
+
 def causal_order(g: Dag) -> tuple[bytes, ...]:
     """§12.17 alternative: among equal (round received, timestamp), ancestors first (by generation:
     0 for a parentless event, else 1 + the larger parent generation), then the whitened signature."""
@@ -358,6 +364,9 @@ BUGS: dict[str, Bug] = {
     "little-endian-whitening": Bug(
         "the whitened signature is read little-endian", ("§7.3", "§12.15"), ("dag/hand/ring",),
         patch(whitened_signature=little_endian_whitening)),
+    "little-endian-hash-tie-break": Bug(
+        "equal whitened signatures are ordered by the event hash read little-endian", ("§7.4", "§12.15"),
+        ("dag/hand/ring",), patch(order_key=little_endian_hash_key)),
     "first-decider-in-insertion-order": Bug(
         "fame is decided by the first decider in DAG order", ("§6.4", "§12.16"), ("dag/hand/conflicting-deciders-b3-wins", "dag/adversarial/byzantine-halves-conflicting-deciders"),
         patch(fame=first_decider_in_insertion_order)),
