@@ -313,53 +313,100 @@ BUGS: dict[str, Bug] = {
         "strongly seeing needs intermediaries strictly below the event", ("§4.2", "§12.2"), ("dag/hand/ring",),
         patch(strongly_sees=strict_intermediaries)),
     "count-members-not-stake": Bug(
-        "thresholds count members instead of summing stake", ("§1.3", "§12.3"), ("dag/hand/stake-not-member-count", "dag/sim/n4-stakes-1-2-3-4", "dag/adversarial/byzantine-halves-conflicting-deciders"), transform=unit_stakes),
+        "thresholds count members instead of summing stake", ("§1.3", "§12.3"), (
+            "dag/hand/stake-not-member-count",
+            "dag/sim/n4-stakes-1-2-3-4",
+            "dag/adversarial/byzantine-halves-conflicting-deciders",
+        ), transform=unit_stakes),
     "at-least-two-thirds": Bug(
         "thresholds are >= 2/3 instead of > 2/3", ("§1.3", "§12.3"), ("dag/sim/n3-two-thirds-is-not-enough",),
         patch(supermajority=supermajority_at_least, more_than_two_thirds=at_least_two_thirds)),
     "rounds-from-zero": Bug(
         "parentless events are in round 0", ("§5.1", "§12.4"), ("dag/hand/ring",), post=rounds_from_zero),
     "votes-strongly-seen": Bug(
-        "first-round voters vote whether they strongly see the candidate", ("§6.2", "§12.5"), ("dag/hand/tie-votes-true",),
+        "first-round voters vote whether they strongly see the candidate", ("§6.2", "§12.5"), (
+            "dag/hand/tie-votes-true",
+        ),
         patch(vote=votes_strongly_seen)),
     "tie-votes-false": Bug(
-        "a tie in the election votes FALSE", ("§6.2", "§12.6"), ("dag/hand/tie-votes-true", "dag/hand/fork-hides-forker", "dag/hand/fork-both-sides-famous"), patch(tally=tie_votes_false)),
+        "a tie in the election votes FALSE", ("§6.2", "§12.6"), (
+            "dag/hand/tie-votes-true",
+            "dag/hand/fork-hides-forker",
+            "dag/hand/fork-both-sides-famous",
+        ), patch(tally=tie_votes_false)),
     "threshold-on-voters": Bug(
-        "a decision needs > 2/3 of the voters' stake, not of the total", ("§6.2", "§12.6"), ("dag/adversarial/decision-needs-two-thirds-of-total", "dag/adversarial/decision-needs-two-thirds-of-total-2"),
+        "a decision needs > 2/3 of the voters' stake, not of the total", ("§6.2", "§12.6"), (
+            "dag/adversarial/decision-needs-two-thirds-of-total",
+            "dag/adversarial/decision-needs-two-thirds-of-total-2",
+        ),
         patch(decision=threshold_on_voters)),
     "coin-high-bit": Bug(
-        "the coin is the most significant bit of the middle signature byte", ("§6.3", "§12.7"), ("dag/adversarial/coin-steers-election", "dag/adversarial/coin-steers-election-2", "incremental/adversarial/coin-steers-election"),
+        "the coin is the most significant bit of the middle signature byte", ("§6.3", "§12.7"), (
+            "dag/adversarial/coin-steers-election",
+            "dag/adversarial/coin-steers-election-2",
+            "incremental/adversarial/coin-steers-election",
+        ),
         patch(coin=coin_high_bit)),
     "coin-by-absolute-round": Bug(
-        "coin rounds are voter rounds that are multiples of coin_period", ("§6.2", "§12.7"), ("dag/hand/tie-coin-round", "dag/adversarial/coin-round-is-a-distance", "dag/adversarial/coin-round-is-a-distance-n5"),
+        "coin rounds are voter rounds that are multiples of coin_period", ("§6.2", "§12.7"), (
+            "dag/hand/tie-coin-round",
+            "dag/adversarial/coin-round-is-a-distance",
+            "dag/adversarial/coin-round-is-a-distance-n5",
+        ),
         patch(vote=vote_coin_by_absolute_round, decision=decide_coin_by_absolute_round)),
     "rounds-out-of-sequence": Bug(
-        "a round is used for round received as soon as its own witnesses are decided", ("§6.5", "§12.8"), ("dag/hand/fork-coin-round-nothing-decided", "dag/hand/tie-votes-true"),
+        "a round is used for round received as soon as its own witnesses are decided", ("§6.5", "§12.8"), (
+            "dag/hand/fork-coin-round-nothing-decided",
+            "dag/hand/tie-votes-true",
+        ),
         patch(round_received=rounds_used_out_of_sequence)),
     "keep-one-forked-famous": Bug(
-        "a creator with two famous witnesses keeps the one with the lowest hash", ("§6.6", "§12.9"), ("dag/hand/fork-both-sides-famous", "incremental/hand/fork-both-sides-famous"),
+        "a creator with two famous witnesses keeps the one with the lowest hash", ("§6.6", "§12.9"), (
+            "dag/hand/fork-both-sides-famous",
+            "incremental/hand/fork-both-sides-famous",
+        ),
         patch(unique_famous_witnesses=keep_one_of_forked_famous)),
     "keep-all-famous": Bug(
-        "every famous witness counts as unique famous, forked or not", ("§6.6", "§12.9"), ("dag/hand/fork-both-sides-famous", "incremental/hand/fork-both-sides-famous"),
+        "every famous witness counts as unique famous, forked or not", ("§6.6", "§12.9"), (
+            "dag/hand/fork-both-sides-famous",
+            "incremental/hand/fork-both-sides-famous",
+        ),
         patch(unique_famous_witnesses=keep_all_famous)),
     "accept-one-parent": Bug(
-        "an event with only one parent is accepted", ("§2.2", "§12.10"), ("reject/structure/self-parent-only", "reject/structure/first-event-with-other-parent"), patches=lenient_about("one-parent")),
+        "an event with only one parent is accepted", ("§2.2", "§12.10"), (
+            "reject/structure/self-parent-only",
+            "reject/structure/first-event-with-other-parent",
+        ), patches=lenient_about("one-parent")),
     "accept-same-creator-other-parent": Bug(
-        "an other-parent by the event's own creator is accepted", ("§2.2", "§12.11"), ("reject/structure/other-parent-by-same-creator", "reject/structure/other-parent-by-same-creator-unchecked"),
+        "an other-parent by the event's own creator is accepted", ("§2.2", "§12.11"), (
+            "reject/structure/other-parent-by-same-creator",
+            "reject/structure/other-parent-by-same-creator-unchecked",
+        ),
         patches=lenient_about("same-creator")),
     "require-increasing-timestamps": Bug(
         "timestamps must increase along a creator's chain", ("§2.2", "§12.12"), ("dag/edge/timestamps-fall",),
         reader=read_requiring_increasing_timestamps),
     "witness-own-timestamp": Bug(
-        "the consensus timestamp takes each unique famous witness's own timestamp", ("§7.2", "§12.14"), ("dag/hand/ring",),
+        "the consensus timestamp takes each unique famous witness's own timestamp", ("§7.2", "§12.14"), (
+            "dag/hand/ring",
+        ),
         patch(earliest_self_ancestor_reaching=witness_own_timestamp)),
     "lower-median": Bug(
-        "the consensus timestamp is the lower median", ("§7.2", "§12.14"), ("dag/hand/ring", "dag/hand/stake-not-member-count"), patch(upper_median=lower_median)),
+        "the consensus timestamp is the lower median", ("§7.2", "§12.14"), (
+            "dag/hand/ring",
+            "dag/hand/stake-not-member-count",
+        ), patch(upper_median=lower_median)),
     "mean-median": Bug(
-        "the consensus timestamp is the mean of the two middle timestamps", ("§7.2", "§12.14"), ("dag/hand/ring", "dag/hand/stake-not-member-count"),
+        "the consensus timestamp is the mean of the two middle timestamps", ("§7.2", "§12.14"), (
+            "dag/hand/ring",
+            "dag/hand/stake-not-member-count",
+        ),
         patch(upper_median=mean_of_middle)),
     "unwhitened-order": Bug(
-        "ties are broken by the raw signature, not the whitened one", ("§7.3", "§12.15"), ("dag/hand/ring", "dag/hand/stake-not-member-count"),
+        "ties are broken by the raw signature, not the whitened one", ("§7.3", "§12.15"), (
+            "dag/hand/ring",
+            "dag/hand/stake-not-member-count",
+        ),
         patch(whitened_signature=raw_signature)),
     "little-endian-whitening": Bug(
         "the whitened signature is read little-endian", ("§7.3", "§12.15"), ("dag/hand/ring",),
@@ -368,13 +415,24 @@ BUGS: dict[str, Bug] = {
         "equal whitened signatures are ordered by the event hash read little-endian", ("§7.4", "§12.15"),
         ("dag/hand/ring",), patch(order_key=little_endian_hash_key)),
     "first-decider-in-insertion-order": Bug(
-        "fame is decided by the first decider in DAG order", ("§6.4", "§12.16"), ("dag/hand/conflicting-deciders-b3-wins", "dag/adversarial/byzantine-halves-conflicting-deciders"),
+        "fame is decided by the first decider in DAG order", ("§6.4", "§12.16"), (
+            "dag/hand/conflicting-deciders-b3-wins",
+            "dag/adversarial/byzantine-halves-conflicting-deciders",
+        ),
         patch(fame=first_decider_in_insertion_order)),
     "causal-order": Bug(
-        "ties are broken causally (ancestors first) before the whitened signature", ("§7.4", "§12.17"), ("dag/hand/ring",),
+        "ties are broken causally (ancestors first) before the whitened signature", ("§7.4", "§12.17"), (
+            "dag/hand/ring",
+        ),
         patch(total_order=causal_order)),
     "no-signature-check": Bug(
-        "signatures are never verified", ("§2.2", "§9.3"), ("reject/signature/flipped-bit", "reject/signature/timestamp-changed", "reject/signature/signed-by-another-member", "reject/signature/s-not-reduced", "reject/signature/synthetic-with-checking-on"), reader=read_without_signatures),
+        "signatures are never verified", ("§2.2", "§9.3"), (
+            "reject/signature/flipped-bit",
+            "reject/signature/timestamp-changed",
+            "reject/signature/signed-by-another-member",
+            "reject/signature/s-not-reduced",
+            "reject/signature/synthetic-with-checking-on",
+        ), reader=read_without_signatures),
 }
 
 
@@ -422,7 +480,8 @@ class BrokenBackend(ReferenceBackend):
 
     def incremental_outputs(self, dag: Dag) -> Iterator[tuple[str, dict[str, Any]]]:
         with self.active():
-            steps = [(label, self._finish(output)) for label, output in super().incremental_outputs(self._prepare(dag))]
+            steps = [(label, self._finish(output))
+                     for label, output in super().incremental_outputs(self._prepare(dag))]
         return iter(steps)
 
 

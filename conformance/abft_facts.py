@@ -136,8 +136,8 @@ def facts_of(g: Dag, check_signatures: bool) -> dict[str, Any]:
 
 
 # Clauses every DAG with parented events puts to work (§3-§8), and the situations that add others.
-BASE = ["§1.1", "§1.4", "§2.2", "§3.1", "§3.2", "§4.1", "§4.2", "§5.1", "§5.2", "§6.1", "§6.2", "§6.4", "§6.5", "§6.6", "§8.1",
-        "§9.1", "§9.2", "§12.1", "§12.2", "§12.4"]
+BASE = ["§1.1", "§1.4", "§2.2", "§3.1", "§3.2", "§4.1", "§4.2", "§5.1", "§5.2", "§6.1", "§6.2", "§6.4", "§6.5",
+        "§6.6", "§8.1", "§9.1", "§9.2", "§12.1", "§12.2", "§12.4"]
 SITUATIONS: list[tuple[str, list[str]]] = [
     ("ordered", ["§7.1", "§7.2", "§7.3", "§7.4", "§12.15"]),
     ("forking_members", ["§3.3"]),

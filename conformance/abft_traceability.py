@@ -40,7 +40,7 @@ LINKS: dict[str, list[tuple[str, str]]] = {
     "§2.3": [("dag.Dag.add", "events enter parents first and valid, so the DAG stays closed under parents")],
     "§4.3": [("hashgraph.strongly_sees", "evaluated through the latest event of each creator, as §4.3 allows"),
              ("hashgraph.latest_events", "the latest event by each creator, or FORKED")],
-    "§2.1": [("altledger.reference.encoding.Event", "the event's fields, signing bytes and hash (spec/encoding.md)")],
+    "§2.1": [("altledger.reference.encoding.Event", "the event's fields, signing bytes and hash (encoding.md)")],
     "§6.1": [("hashgraph.fame", "True, False or None (undecided)")],
     "§7.5": [("hashgraph.order_key", "no causal tie-break: round received, timestamp, whitened signature, hash")],
     "§9.2": [("dagfile.event_from_record", "parents are looked up by label and encoded by hash; ids are labels")],

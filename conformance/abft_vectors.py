@@ -269,7 +269,8 @@ def sim_vectors() -> list[dict[str, Any]]:
         run = run_simulation(spec)
         vectors.append(dag_vector("sim", name, sim_description(spec, run, "real Ed25519 signatures, checked")
                                   + notes.get(name, ""), dag_to_json(run.dag), True, ("§10.1",)))
-    for name, spec in [("n4-forker-resigned", dict(SIMULATIONS)["n4-forker"]), ("n7-forkers-resigned", dict(SIMULATIONS)["n7-forkers"])]:
+    for name, source in [("n4-forker-resigned", "n4-forker"), ("n7-forkers-resigned", "n7-forkers")]:
+        spec = dict(SIMULATIONS)[source]
         run = run_simulation(spec)
         vectors.append(dag_vector(
             "synthetic", name, sim_description(spec, run, "signatures replaced by synthetic ones (so every hash "
