@@ -332,9 +332,63 @@ def submit_without_durable_guard(s, t, q):
                   frame(s, t, q, "rm", "phase", "yes", "prepare_msg"))
 
 
+def forget_commit(s, t, q, p):
+    """§5.2 relaxed: p had not forced its COMMIT outcome and crashed: it is
+    prepared again (its store keeps the applied legs; not modelled here)."""
+    return z3.And(s.rm(p) == COMMITTED, _rm_to(q, s, t, p, PREPARED), frame(s, t, q, "rm"))
+
+
+def forget_prepared(s, t, q, p):
+    """BROKEN §5.2: p had not forced its PreparedRecord and crashed after
+    voting YES: it is working again, free to abort alone (§7.4.1)."""
+    return z3.And(s.rm(p) == PREPARED, _rm_to(q, s, t, p, WORKING), frame(s, t, q, "rm"))
+
+
 BROKEN_TIMEOUT = _a("TimeoutPreparedAborts", "§7.4.2 broken", timeout_prepared_aborts)
 BROKEN_NO = _a("ReceiveNoAsYes", "§8.3 broken", receive_no_as_yes)
 BROKEN_SUBMIT = _a("SubmitWithoutDurableGuard", "§8.1.1 broken", submit_without_durable_guard, param=False)
+
+
+FORGET_COMMIT = _a("ForgetUnforcedCommit", "§5.2 relaxed", forget_commit)
+FORGET_PREPARED = _a("ForgetUnforcedPrepared", "§5.2 broken", forget_prepared)
+UNFORCED_COMMIT = TransitionSystem("two-phase commit, COMMIT outcome not forced", VARIABLES, _init,
+                                   ACTIONS + (FORGET_COMMIT,))
+UNFORCED_PREPARED = TransitionSystem("two-phase commit, PreparedRecord not forced", VARIABLES, _init,
+                                     ACTIONS + (FORGET_PREPARED,))
+
+
+def lemmas() -> list[Lemma]:
+    return [lemma(), unforced_commit_lemma()]
+
+
+def unforced_commit_lemma() -> Lemma:
+    """Why §5.2's reason for forcing OutcomeRecord(COMMIT) does not hold.
+
+    §5.2 says the COMMIT outcome must be forced, else the coordinator could
+    forget the transaction and answer a recovered participant ABORT.  But
+    the coordinator answers queries from its log, which keeps the decision
+    (§8.4.1, no log garbage collection, §1.2).  This lemma adds a step in
+    which a committed participant loses its (unforced) COMMIT outcome and is
+    prepared again, and shows the same invariant stays inductive: atomicity
+    does not need that record forced (the store and the refinement of
+    TCommit do: TLC's noForceCommit control).  The negative control loses a
+    PreparedRecord instead, which §5.2 rightly requires forced.
+    """
+    return Lemma(
+        name="twopc-atomicity-unforced-commit",
+        clause="spec/two_phase_commit.md §5.2, §11.1",
+        statement=("Atomicity stays an inductive invariant, for any number of participants, "
+                   "when a committed participant may lose an unforced COMMIT outcome record "
+                   "in a crash (committed -> prepared); losing an unforced PreparedRecord "
+                   "(prepared -> working) breaks it."),
+        obligations=tuple(invariant_obligations(UNFORCED_COMMIT, INVARIANT, ATOMICITY)),
+        negative_controls=(
+            bounded_control("PreparedRecord not forced (§5.2 broken): "
+                            "a run from the initial state breaks Atomicity",
+                            UNFORCED_PREPARED, 7, ATOMICITY),
+        ),
+        notes=unforced_commit_lemma.__doc__ or "",
+    )
 
 
 def lemma() -> Lemma:

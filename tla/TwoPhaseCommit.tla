@@ -17,11 +17,13 @@
 (*  - The network is a SET of messages (§2.4): a message is either in      *)
 (*    transit or not.  Deliver either consumes it or, spending one unit    *)
 (*    of the MaxDup budget, leaves a copy behind; Drop spends MaxLoss.     *)
-(*  - A shard's store is the two functions balance and nonce over all      *)
-(*    agents (each agent lives on one shard, Home).                        *)
+(*  - The stores of all shards are two functions, balance and nonce, over  *)
+(*    all agents (each agent lives on one shard, Home).                    *)
 (*  - coord[t] is the volatile coordinator entry of t at Coordinator(t).   *)
 (*  - rmState, Lock and Decided are DEFINED from the log (§4.3), never     *)
-(*    stored, so a crash cannot move them.                                 *)
+(*    stored, so a crash cannot move them.  The rules read Known: the     *)
+(*    records a shard holds, log and buffer; in the protocol that is the  *)
+(*    log's rmState (the invariant BufferOnlyEnds).                        *)
 (*                                                                         *)
 (* Variants (constant Variant), for the negative controls:                 *)
 (*   "correct"                    the protocol of the spec.                *)
@@ -37,8 +39,10 @@
 (*                                coordinator collects is answered ABORT.  *)
 (*   "noQuery"                    §7.4.2: a prepared participant that      *)
 (*                                times out does nothing (a liveness bug). *)
-(* The configs, their state counts and what TLC finds for each variant are *)
-(* listed at the end of this module and in docs/twopc-model.md.            *)
+(*   "noLockCheck"                §7.1.4.a: the LOCKED check is skipped.   *)
+(*                                                                         *)
+(* Configs (TLC 2.15, 2 workers; docs/twopc-model.md has the details):     *)
+(*   (measurements pending)                                                *)
 (***************************************************************************)
 EXTENDS Integers, Sequences, FiniteSets, TwoPhaseCommitScenarios
 
@@ -55,7 +59,7 @@ CONSTANTS
     Variant     \* "correct", or a broken variant for a negative control
 
 Variants == {"correct", "noResubmitGuard", "noForceCommit", "commitOnNo",
-             "preparedAbortsAlone", "abortQueryWhileCollecting", "noQuery"}
+             "preparedAbortsAlone", "abortQueryWhileCollecting", "noQuery", "noLockCheck"}
 
 Leg == [agent : Agents, kind : {"debit", "credit"}, amount : Nat \ {0}, nonce : Nat]
 LegSet(t) == {Legs[t][i] : i \in 1..Len(Legs[t])}
@@ -117,7 +121,8 @@ Record == {PreparedRec(t) : t \in Tx} \cup {CommitRec(t) : t \in Tx} \cup {EndRe
 (* §6: messages; the coordinator of t is computed, never trusted (§6.1). *)
 Reasons == {"none", "locked", "insufficient_balance", "bad_nonce", "aborted_locally"}
 PrepareMsg(t, s)        == [type |-> "prepare", tx |-> t, from |-> Coordinator(t), to |-> s]
-VoteMsg(t, s, v, r)     == [type |-> "vote", tx |-> t, from |-> s, to |-> Coordinator(t), vote |-> v, reason |-> r]
+VoteMsg(t, s, v, r)     == [type |-> "vote", tx |-> t, from |-> s, to |-> Coordinator(t),
+                            vote |-> v, reason |-> r]
 DecisionMsg(t, s, o)    == [type |-> "decision", tx |-> t, from |-> Coordinator(t), to |-> s, outcome |-> o]
 AckMsg(t, s)            == [type |-> "ack", tx |-> t, from |-> s, to |-> Coordinator(t)]
 QueryMsg(t, s)          == [type |-> "query", tx |-> t, from |-> s, to |-> Coordinator(t)]
@@ -175,10 +180,10 @@ Consume(m, sent) == \/ /\ msgs' = (msgs \ {m}) \cup sent
 
 \* §7.1.4: the first failing check of the legs of t on s, or "none".
 LegCheck(t, l) ==
-    CASE KnownLock(l.agent) \ {t} # {}                         -> "locked"
-      [] l.kind = "debit" /\ balance[l.agent] < l.amount      -> "insufficient_balance"
-      [] l.kind = "debit" /\ l.nonce # nonce[l.agent] + 1     -> "bad_nonce"
-      [] OTHER                                                -> "none"
+    CASE KnownLock(l.agent) \ {t} # {} /\ Variant # "noLockCheck" -> "locked"
+      [] l.kind = "debit" /\ balance[l.agent] < l.amount            -> "insufficient_balance"
+      [] l.kind = "debit" /\ l.nonce # nonce[l.agent] + 1           -> "bad_nonce"
+      [] OTHER                                                      -> "none"
 Verdict(t, s) ==
     LET failing == {i \in 1..Len(Legs[t]) :
                       Home[Legs[t][i].agent] = s /\ LegCheck(t, Legs[t][i]) # "none"}

@@ -11,6 +11,7 @@ a "broken" variant is in fact not refuted.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import z3
@@ -99,7 +100,8 @@ def test_cli_prints_verdicts_and_counter_models():
     out = CliRunner().invoke(proofs_command, ["--lemma", "twopc-atomicity"])
     assert out.exit_code == 0, out.output
     assert "consecution: DecideCommit" in out.output
-    assert "a run of 8 steps that breaks Atomicity" in out.output
+    assert "resubmission without the durable guard" in out.output
+    assert re.search(r"a run of \d+ steps that breaks Atomicity", out.output)
     assert "23/23 obligations unsat, 3/3 negative controls refuted" in out.output
 
 
@@ -121,3 +123,15 @@ def test_verify_provider_has_a_check_for_the_lemma():
     (check,) = [c for c in found if c.name == "twopc-atomicity (twopc_atomicity)"]
     outcome = check.run(lambda _s: None)
     assert outcome.passed and outcome.figure.startswith("23/23 obligations unsat")
+
+
+def test_atomicity_does_not_need_the_commit_outcome_forced():
+    # Spec §5.2 says OutcomeRecord(COMMIT) must be forced so that the
+    # coordinator cannot answer ABORT after forgetting; the coordinator
+    # answers from its log, so atomicity survives a lost COMMIT outcome.
+    # Losing a PreparedRecord instead (the control) does break it.
+    res = discharge(tp.unforced_commit_lemma())
+    assert "consecution: ForgetUnforcedCommit" in [r.name for r in res.obligations]
+    assert all(r.verdict == "unsat" for r in res.obligations), res.failures()
+    (control,) = res.controls
+    assert control.ok and "ForgetUnforcedPrepared(p=" in control.model
