@@ -36,6 +36,10 @@ class Member:
     stake: int
 
 
+# spec/abft.md §9.1: S < 2^61, so that 3*S (every threshold test, §1.3) fits a signed 64-bit integer.
+MAX_TOTAL_STAKE = 2 ** 61
+
+
 def check_params(members: Sequence[Member], coin_period: int) -> str | None:
     """Why ``members``/``coin_period`` cannot form a DAG's parameters, or None (§1.2, §1.4)."""
     if isinstance(coin_period, bool) or not isinstance(coin_period, int) or coin_period <= 2:
@@ -54,6 +58,10 @@ def check_params(members: Sequence[Member], coin_period: int) -> str | None:
             return f"member {member.id!r}: stake must be an integer >= 1 (spec/abft.md §1.2), got {member.stake!r}"
         ids.add(member.id)
         keys.add(member.public_key)
+    total = sum(member.stake for member in members)
+    if total >= MAX_TOTAL_STAKE:
+        return (f"total stake {total} must be below 2^61 (spec/abft.md §9.1: 3*S must fit a signed "
+                f"64-bit integer)")
     return None
 
 

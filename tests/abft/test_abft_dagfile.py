@@ -151,6 +151,14 @@ def test_schema_zero_stake(doc):
     assert rejection(doc) == f"{SOURCE}:{member_line(1)}: member 'm1': stake: 0 is less than the minimum of 1 (schema)"
 
 
+def test_total_stake_bound(doc):
+    """§9.1: S < 2^61, so every threshold 3*S fits a signed 64-bit integer (fixed-width clients)."""
+    doc["members"][0]["stake"] = 2 ** 61 - 2          # with two members of stake 1: S = 2^61 exactly
+    assert "total stake 2305843009213693952 must be below 2^61" in rejection(doc)
+    doc["members"][0]["stake"] = 2 ** 61 - 3          # S = 2^61 - 1 is accepted
+    parse_dag_text(json.dumps(doc), SOURCE)
+
+
 def test_bad_hex(doc):
     sig = doc["events"][3]["signature"]
     doc["events"][3]["signature"] = sig[:5] + "z" + sig[6:]
