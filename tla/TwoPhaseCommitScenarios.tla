@@ -47,18 +47,20 @@ Live_Genesis == [a \in Live_Agents |-> IF a = "dave" THEN 0 ELSE 1]
 -----------------------------------------------------------------------------
 (* Deep: five shards, one agent each (a0 on shard 0, ..., a4 on shard 4),  *)
 (* three transactions, every shard a participant of at least one:          *)
-(*   t1: a0 pays a1 1 and a2 1   participants 0, 1, 2; coordinator 0       *)
-(*   t2: a3 pays a1 1            participants 1, 3;    coordinator 3       *)
-(*   t3: a4 pays a0 1            participants 0, 4;    coordinator 4       *)
-(* t1 and t2 compete for a1, t1 and t3 for a0.                            *)
+(*   t1: a0 pays a1 1    participants 0, 1; coordinator 0                  *)
+(*   t2: a2 pays a1 1    participants 1, 2; coordinator 2                  *)
+(*   t3: a3 pays a4 1    participants 3, 4; coordinator 3                  *)
+(* t1 and t2 compete for a1 (t2's first leg is a1's credit, so its         *)
+(* coordinator is not its first leg's shard); t3 runs beside them.         *)
 Deep_Shards == {0, 1, 2, 3, 4}
 Deep_Agents == {"a0", "a1", "a2", "a3", "a4"}
 Deep_Home == [a \in Deep_Agents |->
                 CASE a = "a0" -> 0 [] a = "a1" -> 1 [] a = "a2" -> 2 [] a = "a3" -> 3 [] a = "a4" -> 4]
 Deep_Tx == {"t1", "t2", "t3"}
 Deep_Legs == [t \in Deep_Tx |->
-                CASE t = "t1" -> <<Debit("a0", 2, 1), Credit("a1", 1), Credit("a2", 1)>>
-                  [] t = "t2" -> <<Credit("a1", 1), Debit("a3", 1, 1)>>
-                  [] t = "t3" -> <<Credit("a0", 1), Debit("a4", 1, 1)>>]
-Deep_Genesis == [a \in Deep_Agents |-> 2]
+                CASE t = "t1" -> <<Debit("a0", 1, 1), Credit("a1", 1)>>
+                  [] t = "t2" -> <<Credit("a1", 1), Debit("a2", 1, 1)>>
+                  [] t = "t3" -> <<Debit("a3", 1, 1), Credit("a4", 1)>>]
+Deep_Genesis == [a \in Deep_Agents |-> 1]
+Deep_Order == <<"t1", "t2", "t3">>   \* the order the deep config starts them in
 =============================================================================
