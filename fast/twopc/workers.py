@@ -1,85 +1,94 @@
-"""Persistent worker processes for batch mode: one :class:`~altledger.fast.twopc.batch.ShardGroup` each.
+"""Persistent worker processes for batch mode: one shard group (``batch.ShardGroup`` or
+``arraygroup.ArrayShardGroup``) each, exchanging messages directly with each other.
 
 Each worker is forked once per run and owns a fixed contiguous block of
-shards until the run ends.  The parent only routes: per round it sends each
-worker the packed messages other workers addressed to its shards and
-collects the worker's send counts and outgoing messages (``batch.drive``).
-Messages between a worker's own shards never leave the worker.
+shards until the run ends.  It runs the round schedule itself (§13.3): after
+each round it sends every other worker its shards' send counts and the
+packed messages addressed to that worker's shards, and receives theirs.  All
+workers thus see the same global counts, so each knows when a batch ends (a
+round in which no shard sent anything) without asking the parent; messages
+between a worker's own shards never leave it.  The parent only starts the
+workers and collects their final states — no per-round hop through it, so
+each round costs one exchange between the workers.
 
 Why fork: the input (lists of ``CrossAgentTx`` objects) is inherited by the
 children without pickling, and every worker derives the compact form of the
 transactions that touch its shards in parallel with the others.  A worker
-that fails sends its traceback, and the parent raises it.
+that fails reports its traceback to the parent, which stops the others and
+raises it.  ``workers = 1`` runs the same loop with no peers.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
+import pickle
+import threading
 import traceback
-from typing import Any, Mapping
+from multiprocessing.connection import wait
+from typing import Any, Mapping, Sequence
 
-from altledger.fast.twopc.batch import BatchResult, NeedsPython, blocks, drive, group_class, merge
+from altledger.fast.twopc.batch import BatchResult, NeedsPython, blocks, group_class, merge
 from altledger.reference.encoding import CrossAgentTx
 
 
-def _serve(connection: Any, engine: str, args: tuple) -> None:
-    """The worker's loop: build the group, then answer ``batch``/``round``/``finish`` commands."""
+PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
+
+
+def _exchange(peers: dict[int, Any], me: int, counts: list[int], remote: Sequence[bytes | None]) -> tuple[
+        dict[int, list[int]], list[bytes | None]]:
+    """Send every peer our counts and its messages, receive theirs (sending on a thread: no deadlock
+    when both sides send more than a pipe holds)."""
+    def send_all() -> None:
+        for g, connection in peers.items():
+            connection.send_bytes(pickle.dumps((counts, remote[g]), protocol=pickle.HIGHEST_PROTOCOL))
+    sender = threading.Thread(target=send_all)
+    sender.start()
+    all_counts = {me: counts}
+    incoming: list[bytes | None] = [None] * (len(peers) + 1)
+    for g, connection in peers.items():
+        all_counts[g], incoming[g] = pickle.loads(connection.recv_bytes())
+    sender.join()
+    return all_counts, incoming
+
+
+def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_count: int) -> list[list[list[int]]]:
+    """A worker's round schedule over all batches (the parallel form of ``batch.drive``)."""
+    round_counts: list[list[list[int]]] = []
+    for b in range(batch_count):
+        report = group.start_batch(b)
+        rounds = []
+        while True:
+            all_counts, incoming = _exchange(peers, me, report.counts, report.remote)
+            counts = [n for g in range(groups) for n in all_counts[g]]      # blocks are in shard order
+            rounds.append(counts)
+            if not any(counts):
+                break
+            report = group.run_round(incoming)
+        rounds.pop()                                                          # the empty last round
+        round_counts.append(rounds)
+    return round_counts
+
+
+def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, groups: int, engine: str,
+           args: tuple, batch_count: int) -> None:
     gc.disable()                         # see batch.gc_paused
+    for connection in others:            # link ends inherited by fork that belong to other workers:
+        connection.close()               # closed, so a peer that dies is seen as end-of-file
     try:
         group = group_class(engine)(*args)
-        while True:
-            command, payload = connection.recv()
-            if command == "batch":
-                reply = group.start_batch(payload)
-            elif command == "round":
-                reply = group.run_round(payload)
-            elif command == "finish":
-                connection.send(("ok", group.finish()))
-                return
-            else:
-                raise ValueError(f"unknown command {command!r}")
-            connection.send(("ok", reply))
-    except EOFError:                     # the parent went away
-        return
+        round_counts = schedule(group, me, groups, peers, batch_count)
+        parent.send(("ok", (group.finish(), round_counts)))
     except NeedsPython as reason:        # the parent reruns with the Python engine
-        connection.send(("needs-python", str(reason)))
+        parent.send(("needs-python", str(reason)))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        parent.send(("error", PEER_STOPPED))
     except BaseException:                # report, do not hang the parent
-        connection.send(("error", traceback.format_exc()))
+        parent.send(("error", traceback.format_exc()))
     finally:
-        connection.close()
-
-
-class WorkerGroup:
-    """The parent's handle on one worker process (``post`` a command, ``collect`` its reply)."""
-
-    def __init__(self, context: Any, engine: str, args: tuple) -> None:
-        self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, engine, args), daemon=True)
-        self.process.start()
-        child.close()
-
-    def post(self, command: str, payload: Any = None) -> None:
-        self.connection.send((command, payload))
-
-    def collect(self) -> Any:
-        try:
-            status, reply = self.connection.recv()
-        except EOFError:
-            raise RuntimeError(f"batch worker {self.process.pid} exited unexpectedly "
-                               f"(exit code {self.process.exitcode})") from None
-        if status == "needs-python":
-            raise NeedsPython(reply)
-        if status != "ok":
-            raise RuntimeError(f"batch worker {self.process.pid} failed:\n{reply}")
-        return reply
-
-    def close(self) -> None:
-        self.connection.close()
-        self.process.join(timeout=5)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join()
+        parent.close()
+        for connection in peers.values():
+            connection.close()
 
 
 def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[CrossAgentTx]],
@@ -91,15 +100,59 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
         from altledger.fast.twopc import kernel
         kernel.warm()                    # compiled once here; the forked workers inherit it
     context = multiprocessing.get_context("fork")
-    members = []
+    links = {(a, b): context.Pipe() for a in range(workers) for b in range(a + 1, workers)}
+    processes, parents = [], []
     try:
-        for block in owned:
-            members.append(WorkerGroup(context, engine, (shard_count, block, owner, genesis, batches, keep_history)))
-        round_counts = drive(members, range(len(batches)))
-        for member in members:
-            member.post("finish")
-        finals = [member.collect() for member in members]
+        for g, block in enumerate(owned):
+            peers, others = {}, list(parents)
+            for (a, b), (end_a, end_b) in links.items():
+                if a == g:
+                    peers[b] = end_a
+                    others.append(end_b)
+                elif b == g:
+                    peers[a] = end_b
+                    others.append(end_a)
+                else:
+                    others += [end_a, end_b]
+            parent_end, child_end = context.Pipe()
+            process = context.Process(target=_serve, daemon=True, args=(
+                child_end, peers, others + [parent_end], g, workers, engine,
+                (shard_count, block, owner, genesis, batches, keep_history), len(batches)))
+            process.start()
+            child_end.close()
+            processes.append(process)
+            parents.append(parent_end)
+        for end_a, end_b in links.values():   # the children hold their own copies
+            end_a.close()
+            end_b.close()
+        # Every worker answers (a failure closes its links, so its peers stop and answer too); the
+        # root cause is looked for among all answers, not taken from whichever arrives first.
+        replies: dict[int, tuple[str, Any]] = {}
+        pending = dict(enumerate(parents))
+        while pending:
+            for connection in wait(list(pending.values())):
+                g = next(k for k, c in pending.items() if c is connection)
+                try:
+                    replies[g] = connection.recv()
+                except EOFError:
+                    replies[g] = ("error", f"exited unexpectedly (exit code {processes[g].exitcode})")
+                del pending[g]
+        failures = {g: reply for g, (status, reply) in replies.items() if status != "ok"}
+        for g, (status, reply) in replies.items():
+            if status == "needs-python":
+                raise NeedsPython(reply)
+        causes = {g: r for g, r in failures.items() if r != PEER_STOPPED} or failures
+        if causes:
+            g, reply = min(causes.items())
+            raise RuntimeError(f"batch worker {processes[g].pid} failed:\n{reply}")
     finally:
-        for member in members:
-            member.close()
-    return merge(shard_count, genesis, batches, finals, round_counts, workers)
+        for connection in parents:
+            connection.close()
+        for process in processes:
+            if process.is_alive():
+                process.join(timeout=0.5 if len(processes) > 1 else 5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    finals = [replies[g][1][0] for g in range(workers)]
+    return merge(shard_count, genesis, batches, finals, replies[0][1][1], workers)

@@ -23,7 +23,7 @@ from altledger.fast.twopc import run_batches, run_round_schedule, snapshot_json
 from altledger.fast.twopc.batch import ShardGroup, unpack
 from altledger.fast.twopc.compare import batch_snapshot, fast_comparable, run_reference
 from altledger.fast.twopc.workload import TransferWorkload, make_workload
-from altledger.reference.encoding import CrossAgentTx, Leg
+from altledger.reference.encoding import CrossAgentTx, Leg, LegKind
 from altledger.reference.twopc import Cluster as ReferenceCluster
 from altledger.reference.twopc import run_round_schedule as reference_round_schedule
 from altledger.reference.twopc.snapshot import canonical_json
@@ -139,6 +139,15 @@ def test_values_beyond_the_kernels_int64_range_run_on_the_python_engine():
         result = run_batches(3, genesis, huge, workers=workers)
         assert result.engine == "python"
         assert run_reference(3, genesis, huge).comparable.differences(fast_comparable(result)) == []
+    # only worker 0 (shard 0) meets the huge amount: its peer sees it stop, and the run still falls back
+    payer, payee = [a for a in sorted(genesis) if int.from_bytes(a, "big") % 3 == 0][:2]
+    legs = sorted((Leg(payer, LegKind.DEBIT, 1 << 62, 1), Leg(payee, LegKind.CREDIT, 1 << 62, 0)),
+                  key=lambda leg: leg.agent)
+    lonely = CrossAgentTx(legs=tuple(legs), user_data=b"lonely")
+    one_sided = [[lonely, *batches[0]], *batches[1:3]]
+    result = run_batches(3, genesis, one_sided, workers=2)
+    assert result.engine == "python"
+    assert run_reference(3, genesis, one_sided).comparable.differences(fast_comparable(result)) == []
     with pytest.raises(ValueError, match="unknown batch engine"):
         run_batches(3, genesis, batches, engine="cuda")
 
