@@ -362,10 +362,11 @@ class InProcessGroup:
 
 
 def drive(groups: Sequence[Any], batch_indices: Iterable[int]) -> list[list[list[int]]]:
-    """The parent's loop: start each batch, forward messages between groups round by round (§13.3).
+    """The in-process loop: start each batch, forward messages between groups round by round (§13.3).
 
     A batch ends after a round in which no shard sent anything.  Returns the
-    per-round, per-shard send counts.
+    per-round, per-shard send counts.  (Worker processes run the same loop
+    themselves, exchanging with each other: ``workers.schedule``.)
     """
     round_counts: list[list[list[int]]] = []
     for b in batch_indices:
