@@ -6,10 +6,9 @@ incremental one keeps its own reference ``Dag`` to which every ``add`` is
 delegated first (§2.2 checks, ``Event.hash()``, the same ``InputFileError``
 messages).  The kernels then see only integers.
 
-The one case the kernels do not take: stakes so large that 3·S does not fit
-in a signed 64-bit integer (the spec puts no bound on stakes).  Such a DAG is
-handed to the reference implementation, whose Python integers are exact —
-slower, but the output is still the spec's.
+Stake sums are signed 64-bit integers in the kernels: spec/abft.md §9.1
+bounds the total stake below 2^61, so every threshold test ``3·t > 2·S``
+fits (the reference ``Dag`` rejects a larger total).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from altledger.fast.abft import kernels as k
-from altledger.fast.abft.state import FastState, int64_headroom
+from altledger.fast.abft.state import FastState
 from altledger.reference.abft import consensus as reference
 from altledger.reference.abft.dag import Dag, Member
 from altledger.reference.encoding import Event
@@ -41,8 +40,6 @@ def entry(event_hash: str, rnd: int, witness: bool, fame: int, received: int, ti
 
 def consensus_output(dag: Dag) -> dict[str, Any]:
     """spec/abft.md §8.1 for the whole validated DAG (batch: §7 processed once, at the end)."""
-    if not int64_headroom(dag.members):
-        return reference.consensus_output(dag)
     state = FastState(dag.members, dag.coin_period, capacity=len(dag) + 1)
     order = dag.order
     state.load([dag.events[x] for x in order], order, dag.position)
@@ -68,8 +65,7 @@ class IncrementalConsensus:
 
     def __init__(self, members: Sequence[Member], coin_period: int, source: str = "") -> None:
         self.dag = Dag(members, coin_period, source)
-        self.fast = int64_headroom(self.dag.members)
-        self.state = FastState(self.dag.members, coin_period) if self.fast else None
+        self.state = FastState(self.dag.members, coin_period)
         self.labels: list[str] = []
         self.entries: dict[str, dict[str, Any]] = {}
         self.shown = 0                                   # events with an entry
@@ -82,9 +78,8 @@ class IncrementalConsensus:
     def add(self, event: Event, label: str | None = None, check_signature: bool = True) -> bytes:
         event_hash = self.dag.add(event, label, check_signature)
         self.labels.append(self.dag.labels[event_hash])
-        if self.fast:
-            self.state.load([event], [event_hash], self.dag.position)
-            self.state.run(order_each=True, mutant=MUTANT)
+        self.state.load([event], [event_hash], self.dag.position)
+        self.state.run(order_each=True, mutant=MUTANT)
         return event_hash
 
     def add_many(self, events: Sequence[Event], labels: Sequence[str | None] | None = None,
@@ -93,29 +88,26 @@ class IncrementalConsensus:
         labels = list(labels) if labels is not None else [None] * len(events)
         hashes = [self.dag.add(event, label, check_signature) for event, label in zip(events, labels)]
         self.labels.extend(self.dag.labels[h] for h in hashes)
-        if self.fast:
-            self.state.load(list(events), hashes, self.dag.position)
-            self.state.run(order_each=True, mutant=MUTANT)
+        self.state.load(list(events), hashes, self.dag.position)
+        self.state.run(order_each=True, mutant=MUTANT)
         return hashes
 
     @property
     def rollbacks(self) -> int:
         """How often §7 processing was undone and redone (only DAGs with Byzantine stake >= S/3)."""
-        return int(self.state.G[k.G_ROLLBACKS]) if self.fast else 0
+        return int(self.state.G[k.G_ROLLBACKS])
 
     @property
     def coin_votes(self) -> int:
         """How many votes so far were a coin (§6.3): shows a test reached a coin round."""
-        return int(self.state.G[k.G_COIN_VOTES]) if self.fast else 0
+        return int(self.state.G[k.G_COIN_VOTES])
 
     @property
     def forked_members(self) -> int:
         """Members with a fork somewhere in the DAG (§3.3)."""
-        return int(self.state.G[k.G_FORKED_MEMBERS]) if self.fast else 0
+        return int(self.state.G[k.G_FORKED_MEMBERS])
 
     def output(self) -> dict[str, Any]:
-        if not self.fast:
-            return reference.consensus_output(self.dag)
         state = self.state
         n = state.n
         ev = state.EV[:n]

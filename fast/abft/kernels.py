@@ -271,7 +271,7 @@ def merge_tops(EV, a, b):
     return FORKED
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sees(EV, LD, LE, CR, x, y):
     """§4.1: x sees y — y is an ancestor of x and x's ancestors hold no fork by creator(y)."""
     c = EV[y, E_CREATOR]
@@ -434,7 +434,7 @@ def insert_event(EV, LD, LE, WI, RD, WPOOL, UNDEC, CR, G, x, candidate, depth_of
 # == §6 fame ================================================================================
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def hash_less(HS, a, b):
     """Event hash of a < that of b, as big-endian integers (4 big-endian 64-bit words each)."""
     for i in range(4):
@@ -443,7 +443,7 @@ def hash_less(HS, a, b):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def coin(SG, G, y):
     """§6.3: the least significant bit of signature byte 32 (§12.7) — the top byte of word 4."""
     byte32 = (SG[y, 4] >> np.uint64(56)) & np.uint64(0xFF)
@@ -453,25 +453,37 @@ def coin(SG, G, y):
 
 
 @njit(cache=True)
-def vote_block(VBLOCK, VPOOL, G, c, d):
-    """The vote block of candidate witness c for voters d rounds later (allocated, filled with 255
-    = "not computed", on first use).  Returns (VBLOCK, VPOOL, block start in VPOOL)."""
-    if d >= VBLOCK.shape[1]:
-        wider = np.full((VBLOCK.shape[0], max(2 * VBLOCK.shape[1], d + 1)), -1, np.int64)
+def reserve_votes(VBLOCK, VPOOL, G, blocks, rounds_after):
+    """Room for ``blocks`` more vote blocks and for blocks up to ``rounds_after`` rounds after a
+    candidate's (amortised doubling).  Called once per new witness with upper bounds of what its
+    votes can use, so that storing a vote (:func:`store_vote`) never reallocates.  Returns the arrays."""
+    if rounds_after >= VBLOCK.shape[1]:
+        wider = np.full((VBLOCK.shape[0], max(2 * VBLOCK.shape[1], rounds_after + 1)), -1, np.int64)
         wider[:, :VBLOCK.shape[1]] = VBLOCK
         VBLOCK = wider
+    kcap = G[G_KCAP]
+    used = G[G_BLOCKS] * kcap
+    if used + blocks * kcap > VPOOL.shape[0]:
+        bigger = np.empty(max(2 * VPOOL.shape[0], used + blocks * kcap), np.uint8)
+        bigger[:used] = VPOOL[:used]
+        VPOOL = bigger
+    return VBLOCK, VPOOL
+
+
+@njit(cache=True, inline="always")
+def store_vote(VBLOCK, VPOOL, G, c, d, slot, vote):
+    """Store the vote about candidate c of the voter in vote slot ``slot``, d rounds after c's round.
+
+    A candidate's votes of one voter round form a block of G_KCAP bytes (255 = not computed),
+    allocated on first use in the room :func:`reserve_votes` made."""
     kcap = G[G_KCAP]
     b = VBLOCK[c, d]
     if b < 0:
         b = G[G_BLOCKS]
         G[G_BLOCKS] = b + 1
-        if (b + 1) * kcap > VPOOL.shape[0]:
-            bigger = np.empty(max(2 * VPOOL.shape[0], (b + 1) * kcap), np.uint8)
-            bigger[:b * kcap] = VPOOL[:b * kcap]
-            VPOOL = bigger
         VPOOL[b * kcap:(b + 1) * kcap] = 255
         VBLOCK[c, d] = b
-    return VBLOCK, VPOOL, b * kcap
+    VPOOL[b * kcap + slot] = 1 if vote else 0
 
 
 @njit(cache=True)
@@ -489,7 +501,7 @@ def widen_vote_slots(VPOOL, G, needed):
     return bigger
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def load_electorate(EV, WI, WPOOL, CR, y, slots, stakes):
     """The witnesses voter y strongly sees in the previous round (§6.2 "W"): their vote slots and
     stakes; returns (count, total stake)."""
@@ -505,7 +517,7 @@ def load_electorate(EV, WI, WPOOL, CR, y, slots, stakes):
     return count, total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def decide(EV, HS, WI, RD, G, c, y, value, j):
     """§6.4: witness y (round j) decides candidate c with ``value``.
 
@@ -532,14 +544,14 @@ def decide(EV, HS, WI, RD, G, c, y, value, j):
         G[G_ROLLBACK_TO] = min(G[G_ROLLBACK_TO], r - 1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cast_vote(EV, LD, LE, HS, SG, WI, RD, VBLOCK, VPOOL, CR, G, y, c, slots, stakes, count, total):
     """§6.2: the vote of witness y (voter index) about witness c (candidate index) of an earlier round,
     and y's decision (§6.4) if it makes one.  (slots, stakes, count, total) is y's electorate.
 
     The vote is stored only while a later voter may need it: voters of round
     j + 1 tally round-j votes, and only rounds up to the lowest deciding round
-    can still change c's fame.  Returns (VBLOCK, VPOOL).
+    can still change c's fame.
     """
     ye = WI[y, W_EVENT]
     ce = WI[c, W_EVENT]
@@ -549,14 +561,18 @@ def cast_vote(EV, LD, LE, HS, SG, WI, RD, VBLOCK, VPOOL, CR, G, y, c, slots, sta
     if d == 1:
         vote = sees(EV, LD, LE, CR, ye, ce)            # sees, not strongly sees (§12.5)
     else:
-        VBLOCK, VPOOL, base = vote_block(VBLOCK, VPOOL, G, c, d - 1)
+        b = VBLOCK[c, d - 1]
         yes = 0
-        for i in range(count):
-            v = VPOOL[base + slots[i]]
-            if v == 1:
-                yes += stakes[i]
-            elif v != 0:
-                G[G_ERROR] = ERROR_MISSING_VOTE
+        if b < 0:
+            G[G_ERROR] = ERROR_MISSING_VOTE
+        else:
+            base = b * G[G_KCAP]
+            for i in range(count):
+                v = VPOOL[base + slots[i]]
+                if v == 1:
+                    yes += stakes[i]
+                elif v != 0:
+                    G[G_ERROR] = ERROR_MISSING_VOTE
         no = total - yes
         if G[G_MUTANT] == MUTANT_TIE_VOTES_FALSE:
             majority = yes > no
@@ -574,9 +590,7 @@ def cast_vote(EV, LD, LE, HS, SG, WI, RD, VBLOCK, VPOOL, CR, G, y, c, slots, sta
             if 3 * t > 2 * s_total:
                 decide(EV, HS, WI, RD, G, c, ye, majority, j)
     if j < WI[c, W_DEC_ROUND]:
-        VBLOCK, VPOOL, base = vote_block(VBLOCK, VPOOL, G, c, d)
-        VPOOL[base + WI[y, W_K]] = 1 if vote else 0
-    return VBLOCK, VPOOL
+        store_vote(VBLOCK, VPOOL, G, c, d, WI[y, W_K], vote)
 
 
 @njit(cache=True)
@@ -592,25 +606,33 @@ def elect(EV, LD, LE, HS, SG, WI, RD, WPOOL, VBLOCK, VPOOL, UNDEC, CR, G, wi, sl
     """
     x = WI[wi, W_EVENT]
     j = EV[x, E_ROUND]
+    top = G[G_MAX_ROUND]
+    low = max(1, j - G[G_GAP])
+    # Upper bounds of the vote blocks this witness's votes can allocate (one per vote at most) and of
+    # their distance in rounds from the candidate's round; reserved once, so storing never reallocates.
+    blocks = G[G_UNDECIDED_LIST]
+    for r in range(low, top + 1):
+        blocks += RD[r, R_COUNT]
+    lowest = low
+    for i in range(G[G_UNDECIDED_LIST]):
+        lowest = min(lowest, EV[WI[UNDEC[i], W_EVENT], E_ROUND])
+    VBLOCK, VPOOL = reserve_votes(VBLOCK, VPOOL, G, blocks, max(top - j, j - lowest) + 1)
     jj = j + 1
-    while jj <= G[G_MAX_ROUND] and jj <= WI[wi, W_DEC_ROUND]:
+    while jj <= top and jj <= WI[wi, W_DEC_ROUND]:
         v = RD[jj, R_HEAD]
         while v >= 0:
             count, total = load_electorate(EV, WI, WPOOL, CR, v, slots, stakes)
-            VBLOCK, VPOOL = cast_vote(EV, LD, LE, HS, SG, WI, RD, VBLOCK, VPOOL, CR, G, v, wi,
-                                      slots, stakes, count, total)
+            cast_vote(EV, LD, LE, HS, SG, WI, RD, VBLOCK, VPOOL, CR, G, v, wi, slots, stakes, count, total)
             v = WI[v, W_NEXT]
         jj += 1
     if j < 2:
         return VBLOCK, VPOOL
     count, total = load_electorate(EV, WI, WPOOL, CR, wi, slots, stakes)
-    low = max(1, j - G[G_GAP])
     for r in range(low, j):
         c = RD[r, R_HEAD]
         while c >= 0:
             if WI[c, W_DEC_ROUND] >= j:
-                VBLOCK, VPOOL = cast_vote(EV, LD, LE, HS, SG, WI, RD, VBLOCK, VPOOL, CR, G, wi, c,
-                                          slots, stakes, count, total)
+                cast_vote(EV, LD, LE, HS, SG, WI, RD, VBLOCK, VPOOL, CR, G, wi, c, slots, stakes, count, total)
             c = WI[c, W_NEXT]
     kept = 0                                           # undecided witnesses below the scanned rounds
     for i in range(G[G_UNDECIDED_LIST]):
@@ -620,8 +642,7 @@ def elect(EV, LD, LE, HS, SG, WI, RD, WPOOL, VBLOCK, VPOOL, UNDEC, CR, G, wi, sl
         UNDEC[kept] = c
         kept += 1
         if EV[WI[c, W_EVENT], E_ROUND] < low:
-            VBLOCK, VPOOL = cast_vote(EV, LD, LE, HS, SG, WI, RD, VBLOCK, VPOOL, CR, G, wi, c,
-                                      slots, stakes, count, total)
+            cast_vote(EV, LD, LE, HS, SG, WI, RD, VBLOCK, VPOOL, CR, G, wi, c, slots, stakes, count, total)
     G[G_UNDECIDED_LIST] = kept
     return VBLOCK, VPOOL
 

@@ -26,6 +26,7 @@ import numpy as np
 from altledger.fast.abft import kernels as k
 from altledger.reference.abft.dag import Member
 from altledger.reference.encoding import Event
+from altledger.reference.errors import ToolError
 
 INITIAL_CAPACITY = 256
 INITIAL_VOTE_COLUMNS = 8     # vote blocks per candidate: rounds after the candidate's (grown by the kernel)
@@ -63,11 +64,6 @@ def compile_kernels() -> None:
     _compiled = True
 
 
-def int64_headroom(members: Sequence[Member]) -> bool:
-    """Whether every stake sum the kernels form (at most 3·S) fits in a signed 64-bit integer."""
-    return 3 * sum(m.stake for m in members) < 2 ** 63
-
-
 class FastState:
     """All arrays of one DAG under construction (layouts: :mod:`altledger.fast.abft.kernels`)."""
 
@@ -100,7 +96,10 @@ class FastState:
         self.G[k.G_GAP] = 2
         self.G[k.G_KCAP] = kcap
         self.G[k.G_ROLLBACK_TO] = k.NO_ROLLBACK
-        self.G[k.G_TOTAL_STAKE] = sum(m.stake for m in members)
+        total = sum(m.stake for m in members)
+        if 3 * total >= 2 ** 63:          # the reference Dag already refuses S >= 2^61 (spec/abft.md §9.1)
+            raise ToolError(f"total stake {total} is too large for the fast kernels (spec/abft.md §9.1: S < 2^61)")
+        self.G[k.G_TOTAL_STAKE] = total
         self.G[k.G_COIN_PERIOD] = coin_period
         self.G[k.G_MEMBERS] = n
 
