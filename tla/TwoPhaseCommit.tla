@@ -173,6 +173,7 @@ RmState(t, s) == StateIn(log[s], t)
 rmState == [t \in Tx |-> [s \in Participants(t) |-> RmState(t, s)]]
 \* lock(a): the set of transactions holding agent a, {} for "none" (§4.3).
 Lock(a) == {t \in Tx : a \in AgentsOf(t) /\ RmState(t, Home[a]) = "prepared"}
+\* decided(t) = commit; there is no durable abort decision (§12.1).
 Decided(t) == Holds(Coordinator(t), CommitRec(t))
 
 \* What shard s acts on: the records it holds, in its log or still in its
