@@ -290,6 +290,7 @@ class BatchResult:
     history: list[tuple[int, int, int, bytes]] = field(default_factory=list)
     workers: int | None = None
     engine: str = ""
+    worker_cpu: list[float] = field(default_factory=list)   # CPU seconds of each worker process
 
     @property
     def next_send_number(self) -> int:

@@ -24,6 +24,7 @@ import gc
 import multiprocessing
 import pickle
 import threading
+import time
 import traceback
 from multiprocessing.connection import wait
 from typing import Any, Mapping, Sequence
@@ -78,7 +79,8 @@ def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, group
     try:
         group = group_class(engine)(*args)
         round_counts = schedule(group, me, groups, peers, batch_count)
-        parent.send(("ok", (group.finish(), round_counts)))
+        final = group.finish()
+        parent.send(("ok", (final, round_counts, time.process_time())))
     except NeedsPython as reason:        # the parent reruns with the Python engine
         parent.send(("needs-python", str(reason)))
     except (EOFError, BrokenPipeError, ConnectionResetError):
@@ -155,4 +157,6 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
                 process.terminate()
                 process.join()
     finals = [replies[g][1][0] for g in range(workers)]
-    return merge(shard_count, genesis, batches, finals, replies[0][1][1], workers)
+    result = merge(shard_count, genesis, batches, finals, replies[0][1][1], workers)
+    result.worker_cpu = [replies[g][1][2] for g in range(workers)]
+    return result

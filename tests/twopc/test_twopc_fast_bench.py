@@ -30,7 +30,8 @@ def test_the_benchmark_reports_every_implementation_with_rates_and_targets():
         assert timing["median_s"] > 0 and timing["notes"]["transfers"] == 150
         assert len(timing["notes"]["load_1min_before_after"]) == 2
     summary = report["machine"]["summary"]
-    assert {"fast_1_vs_reference", "workers_2_vs_1", "met_fast_vs_reference", "met_workers_2_vs_1"} <= set(summary)
+    assert {"fast_1_vs_reference", "workers_2_vs_1", "met_fast_vs_reference", "met_workers_2_vs_1",
+            "projected_workers_2_vs_1_from_cpu"} <= set(summary)
     assert report["machine"]["benchmark_setup"]["transfers"] == 150
 
 
