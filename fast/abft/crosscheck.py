@@ -317,5 +317,6 @@ class GossipMachine(RuleBasedStateMachine):
         event(f"DAG size: {'< 20' if len(self.ref.dag) < 20 else '20-59' if len(self.ref.dag) < 60 else '>= 60'}")
         event(f"coin votes: {'some' if self.fast.coin_votes else 'none'}")
         event(f"forked members: {self.fast.forked_members}")
+        event(f"roll-backs of §7 (expected none below S/3): {self.fast.rollbacks}")
         state = self.fast.state
         event(f"an event has a fork below it: {bool((state.LD[:state.n] == kernels.FK).any())}")

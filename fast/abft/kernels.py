@@ -169,7 +169,8 @@ def is_self_ancestor(EV, a, b):
 
 @njit(cache=True)
 def set_depth_and_jump(EV, x):
-    """Depth (self-ancestors - 1) and the jump pointer of x (Myers' skew-binary level ancestors)."""
+    """Depth (self-ancestors - 1) and the jump pointer of x (Myers' skew-binary level ancestors): the
+    index :func:`is_self_ancestor` searches to answer §3.2 in O(log depth)."""
     p = EV[x, E_SP]
     if p < 0:
         EV[x, E_DEPTH] = 0
@@ -436,7 +437,8 @@ def insert_event(EV, LD, LE, WI, RD, WPOOL, UNDEC, CR, G, x, candidate, depth_of
 
 @njit(cache=True, inline="always")
 def hash_less(HS, a, b):
-    """Event hash of a < that of b, as big-endian integers (4 big-endian 64-bit words each)."""
+    """Event hash of a < that of b, as big-endian integers (4 big-endian 64-bit words each): the
+    tie-breaks of §6.4 (smallest-hash decider) and §7.4 (last key of the order)."""
     for i in range(4):
         if HS[a, i] != HS[b, i]:
             return HS[a, i] < HS[b, i]
