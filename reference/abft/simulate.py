@@ -8,8 +8,11 @@ member ``a`` syncs to a random other member ``b``: ``b`` learns every event
 whose self-parent is ``b``'s latest event and whose other-parent is ``a``'s
 latest event.  A *forking* member (the first ``forkers`` members: ``m0``,
 ``m1``, …), when it is ``b``, sometimes creates two events on the same
-self-parent instead: it keeps building on the first and shows the second
-(with its ancestors) to one random other member.  Forkers also lie about
+self-parent instead: it keeps building on the first and syncs the second
+(with its ancestors) to one random other member as if it were its latest
+event; that member at once creates an event whose other-parent is the second
+side, so the fork enters the ancestry of later events (and events above both
+sides no longer see the forker, §4.1).  Forkers also lie about
 timestamps (their clock reading plus noise); honest timestamps are readings
 of one simulated clock that only moves forward, so each honest member's
 timestamps increase.  The run stops when the DAG holds ``events`` events.
@@ -29,7 +32,8 @@ list, in execution order, of
   event).  ``fork_of`` is the label of the sibling when this is the second
   event of a fork.  A member knows the events it creates.
 * :class:`Sync` ``(step, member, sender)``: ``sender`` (a) starts a sync
-  to ``member`` (b); one per step ≥ 1, before that step's learns and creates.
+  to ``member`` (b); one per step ≥ 1, before that step's learns and creates,
+  and a second one in a step where a forker syncs its fork's second side.
 * :class:`Learn` ``(step, member, event, sender)``: ``member`` received
   ``event`` from ``sender`` (in the step's sync, or from a forker showing
   the second side of a fork, right after creating it).
@@ -188,7 +192,7 @@ def simulate(members: int, events: int, seed: int, stakes: Sequence[int] | None 
     warning = forker_warning(stakes, forkers)
     run.start()
     while len(run.dag) < events:
-        run.sync_and_create(fork_allowed=len(run.dag) + 2 <= events, fork_probability=fork_probability)
+        run.sync_and_create(fork_allowed=len(run.dag) + 3 <= events, fork_probability=fork_probability)
     return Simulation(run.dag, run.log, run.names[:forkers], dict(zip(run.names, run.seeds)),
                       [warning] if warning else [], run.forks)
 
@@ -267,11 +271,15 @@ class _Run:
         self_parent, other_parent = self.latest[b], self.latest[a]
         first = self.create(b, self_parent, other_parent, self.timestamp(b))
         if b in self.forking and fork_allowed and self.rng.random() < fork_probability:
-            # The second side of a fork: same parents, another timestamp, shown to one other member.
+            # The second side of a fork: same parents, another timestamp, synced to one other member
+            # as if it were b's latest event; that member builds on it (§10.1), so the fork enters the
+            # ancestry of later events and really hides b's events from those that see both sides.
             second_time = self.dag.event(first).timestamp + self.rng.randint(1, 5)
             second = self.create(b, self_parent, other_parent, second_time, fork_of=first)
             witness = self.rng.choice([m for m in range(len(self.names)) if m != b])
             below = ancestors(self.dag, second)
+            self.log.operations.append(Sync(self.step, self.names[witness], self.names[b]))
             self.learn(witness, b, {x for x in self.known[b] if below >> self.dag.position[x] & 1})
+            self.latest[witness] = self.create(witness, self.latest[witness], second, self.timestamp(witness))
             self.forks += 1
         self.latest[b] = first

@@ -25,10 +25,18 @@ def test_replaying_the_log_follows_the_gossip_rules(run):
     known = {m: set() for m in log.members}
     latest_own: dict[str, str] = {}
     sync: Sync | None = None
+    fork_sync = False            # the step's second sync: a forker shows its fork's second side
+    last_second_side: str | None = None
     creates = 0
     for op in log.operations:
         if isinstance(op, Sync):
-            assert op.member != op.sender and op.step == (sync.step + 1 if sync else 1)
+            assert op.member != op.sender
+            fork_sync = sync is not None and op.step == sync.step
+            if fork_sync:                      # §10.1: only right after a forker created a second side
+                assert op.sender == sync.member and last_second_side is not None
+                assert dag.member_id(dag.event(dag.by_label[last_second_side]).creator) == op.sender
+            else:
+                assert op.step == (sync.step + 1 if sync else 1)
             sync = op
             continue
         event = dag.event(dag.by_label[op.event])
@@ -42,11 +50,14 @@ def test_replaying_the_log_follows_the_gossip_rules(run):
             if op.fork_of is not None:        # the second side: the same parents as the first
                 first = dag.event(dag.by_label[op.fork_of])
                 assert (first.self_parent, first.other_parent) == (event.self_parent, event.other_parent)
+                last_second_side = op.event
             elif op.self_parent is not None:
-                # §10.1: b (who was synced to) creates on its own latest event and a's latest event.
+                # §10.1: b (who was synced to) creates on its own latest event and a's latest event —
+                # in a fork sync, the forker presents its second side as its latest event.
                 assert op.step == sync.step and op.member == sync.member
                 assert op.self_parent == latest_own[op.member]
-                assert op.other_parent == latest_own[sync.sender]
+                expected = last_second_side if fork_sync else latest_own[sync.sender]
+                assert op.other_parent == expected
             if op.fork_of is None:
                 latest_own[op.member] = op.event
         else:
@@ -141,3 +152,18 @@ def test_backend_registry(monkeypatch):
         get_backend("fast")
     incomplete.IncrementalConsensus = reference.IncrementalConsensus
     assert get_backend("fast") is incomplete
+
+
+def test_forks_reach_the_ancestry_of_later_events():
+    """A simulated fork must matter: later events above both sides stop seeing the forker (§4.1).
+
+    (Before the fork side was synced and built on, no event ever had both sides below it, so
+    "forks" in simulated runs never hid anything and fork handling went unexercised.)
+    """
+    run = simulate(4, 120, seed=3, forkers=1)
+    forker = run.dag.members[0].public_key
+    assert run.forks > 0
+    hiding = [x for x in run.dag if hg.has_fork_among_ancestors(run.dag, x, forker)]
+    assert len(hiding) > len(run.dag) // 4
+    assert any(not hg.sees(run.dag, x, y) for x in hiding for y in run.dag
+               if run.dag.event(y).creator == forker and hg.is_ancestor(run.dag, y, x))
