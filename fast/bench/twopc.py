@@ -121,7 +121,8 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
             start = time.perf_counter()
             result = run_batches(shards, genesis, batches, workers=count, engine=engine)
             elapsed = time.perf_counter() - start
-            used = time.process_time() - cpu_start + _children_cpu() - children_start
+            parent_cpu = time.process_time() - cpu_start
+            used = parent_cpu + _children_cpu() - children_start
             differences = expected.differences(fast_comparable(result))
             if differences:
                 failures.append(f"{label}, run {i}: differs from the reference in {', '.join(differences)}")
@@ -130,7 +131,7 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
                 cpu.append(used)
                 # the busiest worker's CPU plus the parent's: the run's length if every worker had a core
                 # to itself and waiting cost nothing (a projection, not a measurement)
-                critical.append(max(result.worker_cpu) + time.process_time() - cpu_start)
+                critical.append(max(result.worker_cpu) + parent_cpu)
             ran = result.engine
             del result
         timings.append(_timing("round schedule", label, seconds, cpu, [load_before, _load()], transfers,
