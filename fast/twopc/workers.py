@@ -23,7 +23,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import pickle
-import threading
 import time
 import traceback
 from multiprocessing.connection import wait
@@ -38,18 +37,24 @@ PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
 
 def _exchange(peers: dict[int, Any], me: int, counts: list[int], remote: Sequence[bytes | None]) -> tuple[
         dict[int, list[int]], list[bytes | None]]:
-    """Send every peer our counts and its messages, receive theirs (sending on a thread: no deadlock
-    when both sides send more than a pipe holds)."""
-    def send_all() -> None:
-        for g, connection in peers.items():
-            connection.send_bytes(pickle.dumps((counts, remote[g]), protocol=pickle.HIGHEST_PROTOCOL))
-    sender = threading.Thread(target=send_all)
-    sender.start()
+    """Send every peer our counts and its messages, receive theirs.
+
+    Pair by pair in ascending peer order; within a pair the lower-numbered
+    worker sends first and the higher receives first.  Every worker walks the
+    pairs in the same global order, so no two workers wait on each other's
+    send at once (no deadlock, whatever a pipe holds), and no thread is needed.
+    """
     all_counts = {me: counts}
     incoming: list[bytes | None] = [None] * (len(peers) + 1)
-    for g, connection in peers.items():
-        all_counts[g], incoming[g] = pickle.loads(connection.recv_bytes())
-    sender.join()
+    for g in sorted(peers):
+        connection = peers[g]
+        outgoing = pickle.dumps((counts, remote[g]), protocol=pickle.HIGHEST_PROTOCOL)
+        if me < g:
+            connection.send_bytes(outgoing)
+            all_counts[g], incoming[g] = pickle.loads(connection.recv_bytes())
+        else:
+            all_counts[g], incoming[g] = pickle.loads(connection.recv_bytes())
+            connection.send_bytes(outgoing)
     return all_counts, incoming
 
 

@@ -35,7 +35,7 @@ CASES = [   # (seed, shards, agents, transfers, batch): conflicts, overdrafts, b
     (3, 8, 120, 600, 150),
     (4, 5, 25, 250, 250),
 ]
-MODES = [{"workers": None}, {"workers": None, "groups": 3}, {"workers": 1}, {"workers": 2}]
+MODES = [{"workers": None}, {"workers": None, "groups": 3}, {"workers": 1}, {"workers": 2}, {"workers": 3}]
 
 
 @functools.lru_cache(maxsize=None)
