@@ -14,8 +14,9 @@ each round costs one exchange between the workers.
 Why fork: the input (lists of ``CrossAgentTx`` objects) is inherited by the
 children without pickling, and every worker derives the compact form of the
 transactions that touch its shards in parallel with the others.  A worker
-that fails reports its traceback to the parent, which stops the others and
-raises it.  ``workers = 1`` runs the same loop with no peers.
+that fails reports its traceback to the parent and closes its links, so its
+peers stop too; the parent raises the root cause.  ``workers = 1`` runs the
+same loop with no peers.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from typing import Any, Mapping, Sequence
 
 from altledger.fast.twopc.batch import BatchResult, NeedsPython, blocks, group_class, merge
 from altledger.reference.encoding import CrossAgentTx
-
 
 PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
 
