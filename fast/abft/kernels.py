@@ -821,7 +821,7 @@ def receive_round(EV, TS, CTS, HS, SG, RD, ORDER, MARK, SLOT, CR, G, WI, r):
         for t in range(nu):
             for i in range(8):
                 whitening[i] ^= SG[ufw[t], i]
-    sort_received(received, count, CTS, HS, SG, whitening)
+    sort_received(received, np.int64(count), CTS, HS, SG, whitening)
     start = G[G_ORDER_LEN]
     ORDER[start:start + count] = received[:count]
     G[G_ORDER_LEN] = start + count
