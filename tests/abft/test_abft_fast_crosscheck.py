@@ -21,11 +21,12 @@ GossipMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=
 TestReferenceAndFastAgreeAfterEveryEvent = GossipMachine.TestCase
 
 
-# Each mutant is a stated alternative of spec/abft.md §12 that some implementations take.  The coin
-# mutant (§12.7) needs coin rounds, which these short programs rarely reach: it is caught on a seeded
-# simulator DAG in test_abft_fast_incremental.py.
+# Each mutant is a stated alternative of spec/abft.md §12 that some implementations take.  Two need
+# situations these short random programs reach too rarely for a bounded test: coin rounds (§12.7) and
+# ties that change a decision (§12.6; the state machine did catch it when the bug was edited into the
+# kernel by hand, but only on some example streams).  Both are caught deterministically in
+# test_abft_fast_incremental.py (a seeded coin run; hand-built tie DAGs).
 MUTANTS = [
-    (kernels.MUTANT_TIE_VOTES_FALSE, "§12.6 a tie votes FALSE"),
     (kernels.MUTANT_STRICT_INTERMEDIARIES, "§12.2 x is not one of its own intermediaries"),
     (kernels.MUTANT_LOWER_MEDIAN, "§12.14 lower median"),
     (kernels.MUTANT_NO_WHITENING, "§12.15 raw signatures instead of whitened ones"),

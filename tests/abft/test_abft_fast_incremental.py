@@ -63,6 +63,18 @@ def test_hand_built_dags_every_prefix(name):
     same(reference.consensus_output(g), fast.consensus_output(g))
 
 
+def test_the_tie_bug_is_caught_on_hand_built_dags(monkeypatch):
+    """§12.6's alternative (a tie votes FALSE) changes the output of the DAGs whose fame hangs on a tie."""
+    dags = {name: HAND_BUILT[name]().g for name in ("fork", "ring")}
+    expected = {name: reference.consensus_output(g) for name, g in dags.items()}
+    monkeypatch.setattr(fast, "MUTANT", kernels.MUTANT_TIE_VOTES_FALSE)
+    # fork: D1a and D1b are famous through round-3 ties voting TRUE, then decided at round 4 (§12.9).
+    mutated = fast.consensus_output(dags["fork"])
+    assert [mutated["events"][x]["famous"] for x in ("D1a", "D1b")] == [False, False]
+    assert [expected["fork"]["events"][x]["famous"] for x in ("D1a", "D1b")] == [True, True]
+    assert fast.consensus_output(dags["ring"]) == expected["ring"]          # no tie there: no difference
+
+
 # -- seeded simulator runs --------------------------------------------------------------------
 
 RUNS = [  # (members, events, stakes, forkers, coin_period, seed)
