@@ -474,13 +474,16 @@ Validity == \A t \in Tx : LET st == rmState[t] IN
 
 \* §11.3: the balances plus the net legs (credits minus debits) of every
 \* participant that must still apply a decided commit equal the genesis total.
-Pending == {p \in Tx \X Shards : p[2] \in Participants(p[1]) /\ Decided(p[1])
-                                  /\ RmState(p[1], p[2]) = "prepared"}
 NetOn == [p \in Tx \X Shards |->
             SumOf([a \in AgentsOf(p[1]) |-> IF Home[a] = p[2] THEN Signed(LegOf(p[1], a)) ELSE 0],
                   AgentsOf(p[1]))]
+\* The net legs t still has to apply: at its prepared participants, once decided.
+Pending(t) == IF ~Decided(t) THEN 0
+              ELSE SumOf([s \in Participants(t) |->
+                            IF RmState(t, s) = "prepared" THEN NetOn[<<t, s>>] ELSE 0],
+                         Participants(t))
 GenesisTotal == SumOf(Genesis, Agents)
-Conservation == SumOf(balance, Agents) + SumOf(NetOn, Pending) = GenesisTotal
+Conservation == SumOf(balance, Agents) + SumOf([t \in Tx |-> Pending(t)], Tx) = GenesisTotal
 
 \* §11.4.  LocksReleased holds by the definition of Lock (§4.3); it is kept
 \* as the statement an implementation that caches locks must satisfy.
