@@ -64,7 +64,7 @@ def test_the_written_page_round_trips() -> None:
     fresh = page_text(TEXT)
     assert stale_entries(fresh, ROWS, ABFT) == [] and stale_divergences(fresh) == []
     assert set(divergence_rows_on_page(fresh)) == {row for row, _, _ in spec_choices()}
-    assert fresh.startswith("---\norphan: true\n---\n")
+    assert fresh.startswith("# Hashgraph (aBFT): clauses, model, code, tests, vectors\n")
 
 
 def test_every_choice_is_pinned_by_a_test_that_exists() -> None:
