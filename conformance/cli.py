@@ -216,22 +216,15 @@ def list_command(suite_name: str, patterns: tuple[str, ...], as_json: bool) -> N
 def traceability_command(suite_name: str, write: bool, check: bool) -> None:
     """The clause -> TLA+ / reference / fast / tests / vectors table of a suite's page (docs/twopc.md,
     docs/abft.md; the hashgraph page also has the §12 divergence table)."""
-    from altledger.conformance.traceability import markdown, page_with_table, profile_of
-    profile = profile_of(suite_name)
-    if suite_name == "abft":
-        from altledger.conformance.abft_traceability import divergence_markdown, page_text
-        table, refresh = markdown(profile=profile) + "\n" + divergence_markdown(), page_text
-    else:
-        table = markdown(profile=profile)
-
-        def refresh(text: str) -> str:
-            return page_with_table(text, table)
-    page = profile.page
+    from altledger.conformance.traceability import markdown, profile_of, refreshed_page
     if not (write or check):
+        table = markdown(profile=profile_of(suite_name))
+        if suite_name == "abft":
+            from altledger.conformance.abft_traceability import divergence_markdown
+            table += "\n" + divergence_markdown()
         click.echo(table, nl=False)
         return
-    text = page.read_text(encoding="utf-8")
-    updated = refresh(text)
+    page, text, updated = refreshed_page(suite_name)
     if check:
         if updated != text:
             click.echo(f"{page} is out of date: run 'altledger conformance traceability --suite {suite_name} --write'")

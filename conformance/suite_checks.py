@@ -1,5 +1,6 @@
 """``altledger verify`` checks every conformance suite gets: vectors valid and up to date, each
-implementation passes through the subprocess runner, every broken client is caught.
+implementation passes through the subprocess runner, every broken client is caught, the
+traceability page (docs/<suite>.md) matches a fresh scan.
 
 Why here and not in each protocol's provider: these checks depend only on
 the :class:`~altledger.conformance.suites.Suite` entry, so the hashgraph
@@ -86,8 +87,21 @@ def _broken_check(chosen: Suite) -> Check:
     return Check(f"conformance-{chosen.name}", "broken clients fail (negative controls)", run)
 
 
+def _page_check(chosen: Suite) -> Check:
+    """The auditors' page (docs/<suite>.md) shows what a fresh scan of the code, tests and vectors finds."""
+    def run(progress: Progress) -> Outcome:
+        from altledger.conformance.traceability import refreshed_page
+        progress("scanning spec, model, code, tests and vectors for clause citations")
+        page, text, updated = refreshed_page(chosen.name)
+        if updated != text:
+            return Outcome(False, "out of date", f"{page.name} differs from a fresh scan; review and run "
+                           f"'altledger conformance traceability --suite {chosen.name} --write'")
+        return Outcome(True, f"docs/{page.name} matches a fresh scan", "")
+    return Check(f"conformance-{chosen.name}", "traceability page up to date", run)
+
+
 def suite_checks(chosen: Suite) -> list[Check]:
-    checks = [_vectors_check(chosen)] + [_impl_check(chosen, impl) for impl in chosen.impls]
+    checks = [_vectors_check(chosen), _page_check(chosen)] + [_impl_check(chosen, impl) for impl in chosen.impls]
     if chosen.broken:
         checks.append(_broken_check(chosen))
     return checks

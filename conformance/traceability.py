@@ -421,3 +421,14 @@ def profile_of(suite: str) -> Profile:
 
 if __name__ == "__main__":
     sys.stdout.write(markdown(profile=profile_of(sys.argv[1] if len(sys.argv) > 1 else "twopc")))
+
+
+def refreshed_page(suite: str) -> tuple[Path, str, str]:
+    """The suite's page: its path, its text as committed, and its text with every generated table
+    refreshed (the hashgraph page also has the §12 divergence table).  Equal texts: the page is fresh."""
+    profile = profile_of(suite)
+    text = profile.page.read_text(encoding="utf-8")
+    if suite == "abft":
+        from altledger.conformance.abft_traceability import page_text
+        return profile.page, text, page_text(text)
+    return profile.page, text, page_with_table(text, markdown(profile=profile))

@@ -62,3 +62,22 @@ def test_the_written_table_round_trips() -> None:
     fresh = page_with_table(text, markdown())
     assert stale_entries(fresh) == []
     assert set(page_rows(fresh)) == set(spec_clauses())
+
+
+def test_verify_fails_on_a_page_that_lags_the_code(tmp_path, monkeypatch) -> None:
+    """The verify check compares the whole page with a fresh scan: a citation the page lacks fails it."""
+    import dataclasses
+
+    from altledger.conformance import traceability
+    from altledger.conformance.suite_checks import suite_checks
+    from altledger.conformance.suites import suite
+
+    profile = traceability.profile_of("twopc")
+    lagging = tmp_path / "twopc.md"
+    lagging.write_text(profile.page.read_text().replace(", `cluster.Cluster.__init__`", "", 1))
+    monkeypatch.setattr(traceability, "profile_of", lambda name: dataclasses.replace(profile, page=lagging))
+    (check,) = [c for c in suite_checks(suite("twopc")) if c.name == "traceability page up to date"]
+    outcome = check.run(lambda message: None)
+    assert not outcome.passed and "--write" in outcome.detail
+    lagging.write_text(profile.page.read_text())
+    assert check.run(lambda message: None).passed
