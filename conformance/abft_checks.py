@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from altledger.conformance.checks import Check, Outcome, Progress
+from altledger.conformance.checks import Check, Outcome, Progress, rejected_at
 from altledger.conformance.suite_checks import suite_checks
 from altledger.conformance.suites import suite
 
@@ -104,10 +104,7 @@ def _corrupted_trace(progress: Progress) -> Outcome:
         line = flip_first_decision(path)
         progress(f"validating seed {CORRUPTED[2]} with the decision on line {line} flipped")
         verdict = validate_trace(path, TLA_DIR)
-    data: dict[str, Any] = verdict.as_json()
-    if not verdict.accepted and verdict.line == line:
-        return Outcome(True, f"rejected at line {line} (expected)", verdict.diagnosis, data)
-    return Outcome(False, "not caught", f"expected a rejection at line {line}; got: {verdict.summary()}", data)
+    return rejected_at(verdict, line)
 
 
 def checks() -> list[Check]:

@@ -61,3 +61,12 @@ def run_check(check: Check, progress: Progress) -> Result:
     except Exception as exc:  # noqa: BLE001 - reported, never swallowed silently
         outcome = Outcome(False, "error", f"{type(exc).__name__}: {exc}")
     return Result(check, outcome, time.perf_counter() - start)
+
+
+def rejected_at(verdict: Any, line: int) -> Outcome:
+    """A trace-validation negative control: pass only if TLC rejected the trace exactly at ``line``,
+    the line that was corrupted (a rejection elsewhere means the check caught something else)."""
+    data: dict[str, Any] = verdict.as_json()
+    if not verdict.accepted and verdict.line == line:
+        return Outcome(True, f"rejected at line {line} (expected)", verdict.diagnosis, data)
+    return Outcome(False, "not caught", f"expected a rejection at line {line}; got: {verdict.summary()}", data)

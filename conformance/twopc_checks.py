@@ -19,9 +19,8 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from altledger.conformance.checks import Check, Outcome, Progress
+from altledger.conformance.checks import Check, Outcome, Progress, rejected_at
 from altledger.conformance.suite_checks import suite_checks
 from altledger.conformance.suites import suite
 from altledger.conformance.twopc_traces import TLA_DIR, record_trace, validate_traces
@@ -95,10 +94,7 @@ def _corrupted_trace(progress: Progress) -> Outcome:
         line = corrupt_first_commit(path)
         progress(f"validating {CORRUPTED_VECTOR} with line {line} corrupted")
         verdict = validate_trace(path, TLA_DIR)
-    data: dict[str, Any] = verdict.as_json()
-    if not verdict.accepted and verdict.line == line:
-        return Outcome(True, f"rejected at line {line} (expected)", verdict.diagnosis, data)
-    return Outcome(False, "not caught", f"expected a rejection at line {line}; got: {verdict.summary()}", data)
+    return rejected_at(verdict, line)
 
 
 def checks() -> list[Check]:

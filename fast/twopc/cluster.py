@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Mapping
 from altledger.fast.twopc.shard import FastShard
 from altledger.fast.twopc.txtable import AgentTable, TxTable
 from altledger.reference.encoding import CrossAgentTx, LegKind
-from altledger.reference.twopc.cluster import MAX_GENESIS_TOTAL, OPERATION_NAMES, Operation
+from altledger.reference.twopc.cluster import OPERATION_NAMES, Operation, check_cluster_parameters
 from altledger.reference.twopc.txfacts import txid_of
 
 Envelope = tuple[int, int, int, int, int]        # (sender, recipient, code, t, shard_field)
@@ -55,13 +55,7 @@ class Cluster:
 
     def __init__(self, shard_count: int, genesis: Mapping[bytes, int],
                  agent_names: Mapping[bytes, str] | None = None) -> None:
-        # the reference's checks and messages (reference.twopc.cluster.Cluster.__init__)
-        if type(shard_count) is not int or not 1 <= shard_count <= 1 << 32:
-            raise ValueError(f"shard_count must be an int in 1..2**32, got {shard_count!r}")
-        if any(type(v) is not int or v < 0 for v in genesis.values()):
-            raise ValueError("genesis balances must be non-negative integers")
-        if sum(genesis.values()) >= MAX_GENESIS_TOTAL:
-            raise ValueError("the genesis balances must sum to less than 2**128 (spec §2.1)")
+        check_cluster_parameters(shard_count, genesis)
         self.shard_count = shard_count
         self.genesis = dict(genesis)
         self.agent_names = dict(agent_names or {})

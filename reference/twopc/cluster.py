@@ -54,6 +54,17 @@ class Applied:
     added: tuple[tuple[int, Envelope], ...] = ()
 
 
+def check_cluster_parameters(shard_count: int, genesis: Mapping[bytes, int]) -> None:
+    """Reject a shard count or genesis allocation the spec does not allow (§2.1, §2.2); the fast
+    cluster calls this too, so both refuse the same inputs with the same message."""
+    if type(shard_count) is not int or not 1 <= shard_count <= 1 << 32:
+        raise ValueError(f"shard_count must be an int in 1..2**32, got {shard_count!r}")
+    if any(type(v) is not int or v < 0 for v in genesis.values()):
+        raise ValueError("genesis balances must be non-negative integers")
+    if sum(genesis.values()) >= MAX_GENESIS_TOTAL:
+        raise ValueError("the genesis balances must sum to less than 2**128 (spec §2.1)")
+
+
 class Cluster:
     """All shards and the network of one run (§13.1).
 
@@ -66,12 +77,7 @@ class Cluster:
 
     def __init__(self, shard_count: int, genesis: Mapping[bytes, int],
                  agent_names: Mapping[bytes, str] | None = None) -> None:
-        if type(shard_count) is not int or not 1 <= shard_count <= 1 << 32:
-            raise ValueError(f"shard_count must be an int in 1..2**32, got {shard_count!r}")
-        if any(type(v) is not int or v < 0 for v in genesis.values()):
-            raise ValueError("genesis balances must be non-negative integers")
-        if sum(genesis.values()) >= MAX_GENESIS_TOTAL:
-            raise ValueError("the genesis balances must sum to less than 2**128 (spec §2.1)")
+        check_cluster_parameters(shard_count, genesis)
         self.shard_count = shard_count
         self.genesis = dict(genesis)
         self.agent_names = dict(agent_names or {})
