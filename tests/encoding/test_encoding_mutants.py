@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 from encoding_doc import spec_text, worked_examples
 from hypothesis import Phase, given, settings
-from test_encoding_properties import (check_decoded_or_rejected, check_extension_is_trailing, check_round_trip,
-                                      check_every_strict_prefix_is_truncated, mutated_encodings)
+from test_encoding_properties import (check_decoded_or_rejected, check_every_strict_prefix_is_truncated,
+                                      check_extension_is_trailing, check_prefix_mutations, check_round_trip,
+                                      mutated_encodings)
 
 from altledger.reference.encoding import Event, InvalidValueError, QuorumCertificate, SignerSet, Transaction, agent_id
 from altledger.reference.encoding import bitmap, codec, primitives
@@ -28,9 +29,10 @@ def hunt_mutations(cls) -> None:
     """Run the canonicality property on mutated encodings of ``cls`` (raises on a counterexample)."""
     @settings(max_examples=HUNT_EXAMPLES[cls], derandomize=True, database=None, deadline=None,
               phases=(Phase.explicit, Phase.generate))
-    @given(mutated_encodings(STRATEGIES[cls]))
-    def run(data):
+    @given(mutated_encodings(STRATEGIES[cls]), STRATEGIES[cls])
+    def run(data, value):
         check_decoded_or_rejected(data)
+        check_prefix_mutations(value)
 
     run()
 
