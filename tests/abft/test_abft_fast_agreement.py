@@ -3,8 +3,9 @@
 tests/abft/test_abft_properties.py checks agreement on simulator runs with
 forkers below S/3 and shows its checker catches an injected view-dependent
 timestamp.  What it does not show is that *forks* by at least S/3 of the
-stake really break agreement (the simulator's forkers never build on the
-second side of a fork, so they do not).  Here a seeded partition run
+stake really break agreement (the simulator hands a fork's second side to
+one member and its gossip is never partitioned, so honest members soon see
+both sides and merely stop seeing the forker).  Here a seeded partition run
 (:mod:`altledger.fast.abft.scenarios`) has forkers gossip a different
 chain to each side of a partition: with forking stake >= S/3 both sides
 order events without seeing each other and the checker reports it; with
