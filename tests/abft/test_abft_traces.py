@@ -59,6 +59,19 @@ def test_forking_run_is_accepted(tmp_path):
     assert result.accepted, result.summary()
 
 
+def test_the_runs_verify_validates_deliver_events_and_fork(tmp_path):
+    """``altledger verify`` validates these seeded runs with TLC; a run that delivers nothing checks
+    no consensus order, so a simulator change that silences one must show here, in ``make test``."""
+    from altledger.conformance.abft_checks import SIMULATIONS, _simulate
+    forks = 0
+    for spec in SIMULATIONS:
+        sim = _simulate(spec)
+        summary = write_trace(sim, tmp_path / f"seed{spec[2]}.trace")
+        assert summary.counts.get("Deliver"), f"seed {spec[2]} delivers nothing"
+        forks += sim.forks > 0
+    assert forks >= 3
+
+
 # -- rejected ---------------------------------------------------------------
 
 def test_a_wrong_fame_decision_is_rejected_at_its_line(tmp_path):
