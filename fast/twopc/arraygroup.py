@@ -25,6 +25,7 @@ commits).  When a run breaks one of these, :class:`NeedsPython` is raised and
 
 from __future__ import annotations
 
+import bisect
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -63,6 +64,37 @@ class Growable:
             self.data[start:start + len(values)] = values
         self.size = start + len(values)
         return start
+
+
+def _int64_column(values: list[int], limit: int) -> np.ndarray:
+    """``values`` as int64, every value at or above ``limit`` replaced by ``limit`` (the caller only
+    asks whether our legs reach the limit; other groups' values are never used beyond that)."""
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return np.array([value if value < limit else limit for value in values], dtype=np.int64)
+
+
+def _fingerprint_legs(code: np.ndarray, debit: np.ndarray, amount: np.ndarray, nonce: np.ndarray) -> np.ndarray:
+    """A wrapping 64-bit mix of each leg's (agent code, kind, amount, nonce): equal legs, equal values.
+
+    Only a hint for finding equal transactions: every hit is checked exactly (``_content``).
+    """
+    mixed = (code.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+             ^ amount.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+             ^ nonce.astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+             ^ debit.astype(np.uint64) * np.uint64(0x27D4EB2F165667C5))
+    mixed ^= mixed >> np.uint64(31)
+    mixed *= np.uint64(0xFF51AFD7ED558CCD)
+    mixed ^= mixed >> np.uint64(33)
+    return mixed
+
+
+def _content(tx: CrossAgentTx) -> tuple:
+    """What determines ``tx``'s encoding, hence its txid (§3.2): ``user_data`` and every leg's agent,
+    kind, amount and nonce, in canonical order (``kind`` is a ``LegKind``, so ``is DEBIT`` keeps it)."""
+    debit = LegKind.DEBIT
+    return tx.user_data, tuple([(leg.agent, leg.kind is debit, leg.amount, leg.nonce) for leg in tx.legs])
 
 
 class ArrayShardGroup:
@@ -121,7 +153,11 @@ class ArrayShardGroup:
         self.out = Growable(np.int64, width=5)                 # reused round to round (no fresh pages)
         self.no_votes = Growable(np.int64, width=3)
         self.coordinated = 0
-        self.seen: dict[tuple, int] = {}
+        self.mine_array = np.array(self.mine, dtype=np.bool_)
+        self.agent_shard = np.zeros(0, dtype=np.int64)        # agents.shard as an array (our agents)
+        self.seen: dict[tuple[bytes, int], int] = {}           # (user_data, legs' fingerprint) -> first t
+        self.exact: dict[tuple, int] = {}                      # content -> first t, after a collision
+        self.batch_starts = np.cumsum([0] + [len(batch) for batch in batches[:-1]]).tolist()
         self.position = 0
         self.batch = -1
         self.round = 0
@@ -142,93 +178,149 @@ class ArrayShardGroup:
 
     def start_batch(self, b: int) -> RoundReport:
         """Round 1 of batch ``b``: turn the batch into arrays (what ``ShardGroup.start_batch`` computes),
-        then every owned coordinator takes its submissions in the order given (§13.3)."""
+        then every owned coordinator takes its submissions in the order given (§13.3).
+
+        Python touches each leg only in a few list comprehensions (agent, kind, amount, nonce); the
+        rest is NumPy over the batch's legs at once.  Per transaction ``i`` at input position
+        ``p = position + i``:
+
+        * shard of each leg: ``int_be(AgentId) mod K`` (§2.2), cached per agent in ``agent_code``;
+        * ``coord_of[p]``: the shard of its first debit leg in canonical order (§3.4);
+        * a *slot* per (p, our shard holding legs of it) with those legs in canonical order (§3.3)
+          — skipped entirely when none of its shards is ours;
+        * where our shard coordinates it: its identity, the position of its first occurrence with
+          the same content (§3.2, see ``_first_occurrence``), and for a first occurrence its
+          participants, the ascending distinct shards of its legs (§3.3);
+        * the round-1 submissions, per coordinator in the order given.
+        """
         self.batch, self.round = b, 1
-        mine, seen, agent_code, own_shard = self.mine, self.seen, self.agent_code.get, self.agents.shard
-        learn, debit_kind = self._learn, LegKind.DEBIT
-        positions, coordinators, first_slots, slot_counts = [], [], [], []
-        slot_shards, slot_ts, slot_leg_counts, own_legs = [], [], [], []
-        coordinated, part_counts, flat_parts = [], [], []
-        submissions: list[tuple[int, int, int]] = []           # (coordinator, order, t)
-        slot_base, leg_base = self.slot_shard.size, self.leg_agent.size
-        for p, tx in enumerate(self.batches[b], start=self.position):
-            legs = tx.legs
-            codes = [agent_code(leg.agent) for leg in legs]    # our agent: its index; others: -1 - shard
-            if None in codes:
-                codes = [learn(leg.agent) for leg in legs]
-            for code in codes:
-                if code >= 0:
-                    break
-            else:
-                continue                                       # none of its shards is ours
-            coordinator = -1
-            ours: dict[int, list] = {}
-            for leg, code in zip(legs, codes):                 # canonical order (§3.1)
-                if coordinator < 0 and leg.kind is debit_kind:  # §3.4: shard of the first debit leg
-                    coordinator = own_shard[code] if code >= 0 else -1 - code
-                if code >= 0:
-                    entry = (code, leg.kind is debit_kind, leg.amount, leg.nonce)
-                    here = ours.get(own_shard[code])
-                    if here is None:
-                        ours[own_shard[code]] = [entry]
-                    else:
-                        here.append(entry)
-            positions.append(p)
-            coordinators.append(coordinator)
-            first_slots.append(slot_base + len(slot_shards))
-            slot_counts.append(len(ours))
-            for s, here in ours.items():                       # one slot per (p, our shard), legs contiguous
-                slot_shards.append(s)
-                slot_ts.append(p)
-                slot_leg_counts.append(len(here))
-                own_legs += here
-            if mine[coordinator]:
-                shards = [own_shard[code] if code >= 0 else -1 - code for code in codes]
-                key = (tx.user_data, tuple([(leg.agent, leg.kind, leg.amount, leg.nonce) for leg in legs]))
-                t = seen.setdefault(key, p)                    # the first occurrence names it (§3.2)
-                if t == p:
-                    participants = sorted(set(shards))         # §3.3
-                    coordinated.append(t)
-                    part_counts.append(len(participants))
-                    flat_parts.extend(participants)
-                submissions.append((coordinator, len(submissions), t))
-        self.position += len(self.batches[b])
-        try:                                                   # values beyond int64 raise OverflowError
-            columns = np.array(own_legs, dtype=np.int64).reshape(-1, 4)
-        except OverflowError:
-            raise NeedsPython("an amount or a nonce does not fit in int64") from None
-        amounts, nonces = columns[:, 2], columns[:, 3]
-        if len(amounts) and (amounts.max() >= AMOUNT_LIMIT or nonces.max() >= NONCE_LIMIT):
+        batch = self.batches[b]
+        base = self.position
+        n = len(batch)
+        self.position += n
+        sizes = [len(tx.legs) for tx in batch]
+        legs = [leg for tx in batch for leg in tx.legs]
+        agents = [leg.agent for leg in legs]
+        get = self.agent_code.get
+        codes = [get(agent) for agent in agents]          # our agent: its index; others: -1 - shard
+        if None in codes:
+            learn = self._learn
+            codes = [learn(agent) for agent in agents]
+        if len(self.agents.shard) != len(self.agent_shard):
+            self.agent_shard = np.array(self.agents.shard, dtype=np.int64)
+        code = np.array(codes, dtype=np.int64)
+        debit_kind = LegKind.DEBIT
+        debit = np.array([leg.kind is debit_kind for leg in legs], dtype=np.bool_)
+        amount = _int64_column([leg.amount for leg in legs], AMOUNT_LIMIT)
+        nonce = _int64_column([leg.nonce for leg in legs], NONCE_LIMIT)
+        own = code >= 0
+        shard = np.where(own, self.agent_shard[np.where(own, code, 0)], -1 - code)       # §2.2
+        tx_of = np.repeat(np.arange(n, dtype=np.int64), sizes)                        # leg -> i
+        # coordinator(i): shard of the first debit leg (§3.4); -1 when it has none, as ShardGroup
+        coordinator = np.full(n, -1, dtype=np.int64)
+        debits = np.flatnonzero(debit)
+        if len(debits):
+            first = np.ones(len(debits), dtype=np.bool_)
+            first[1:] = tx_of[debits[1:]] != tx_of[debits[:-1]]
+            coordinator[tx_of[debits[first]]] = shard[debits[first]]
+        relevant = np.bincount(tx_of[own], minlength=n) > 0                           # holds one of our legs
+        # slots: our legs grouped by (i, shard); a stable sort keeps canonical order inside a slot
+        own_legs = np.flatnonzero(own)
+        key = tx_of[own_legs] * self.shard_count + shard[own_legs]
+        own_legs = own_legs[np.argsort(key, kind="stable")]
+        key = tx_of[own_legs] * self.shard_count + shard[own_legs]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
+        slot_leg_counts = np.diff(np.r_[starts, len(own_legs)])
+        slot_i = tx_of[own_legs[starts]]
+        columns_amount, columns_nonce = amount[own_legs], nonce[own_legs]
+        if len(own_legs) and (columns_amount.max() >= AMOUNT_LIMIT or columns_nonce.max() >= NONCE_LIMIT):
             raise NeedsPython("an amount is 2**60 or more, or a nonce 2**62 or more")
-        agents = len(self.agents.ids)
-        for array in (self.bal, self.nonce, self.lock):        # agents met for the first time
-            array.reserve(agents)
-            array.size = agents
-        if positions:
-            self.coord_of[positions] = coordinators
-            self.slot_first[positions] = first_slots
-            self.slot_count[positions] = slot_counts
-        if coordinated:
-            self.nparts[coordinated] = part_counts
-            self.part_first[coordinated] = np.cumsum([0] + part_counts[:-1]) + self.parts.extend(flat_parts)
-        self.coordinated += len(coordinated)
-        leg_firsts = np.cumsum([0] + slot_leg_counts[:-1], dtype=np.int64) + leg_base if slot_leg_counts else []
-        self.slot_shard.extend(slot_shards)
-        self.slot_t.extend(slot_ts)
-        self.rm.extend(np.zeros(len(slot_shards), dtype=np.int8))
-        self.leg_first.extend(leg_firsts)
+        slot_base, leg_base = self.slot_shard.size, self.leg_agent.size
+        rel = np.flatnonzero(relevant)
+        self.coord_of[base + rel] = coordinator[rel]
+        self.slot_first[base + rel] = slot_base + np.searchsorted(slot_i, rel)
+        self.slot_count[base + rel] = np.bincount(slot_i, minlength=n)[rel]
+        self.slot_shard.extend(shard[own_legs[starts]])
+        self.slot_t.extend(base + slot_i)
+        self.rm.extend(np.zeros(len(starts), dtype=np.int8))
+        self.leg_first.extend(leg_base + starts)
         self.leg_count.extend(slot_leg_counts)
-        self.leg_agent.extend(columns[:, 0])
-        self.leg_debit.extend(columns[:, 1].astype(np.bool_))
-        self.leg_amount.extend(amounts)
-        self.leg_nonce.extend(nonces)
+        self.leg_agent.extend(code[own_legs])
+        self.leg_debit.extend(debit[own_legs])
+        self.leg_amount.extend(columns_amount)
+        self.leg_nonce.extend(columns_nonce)
+        agent_count = len(self.agents.ids)
+        for array in (self.bal, self.nonce, self.lock):        # agents met for the first time
+            array.reserve(agent_count)
+            array.size = agent_count
+        # the transactions we coordinate, in the order given: their identity and submissions
+        coordinated = np.flatnonzero(relevant & self.mine_array[coordinator])
+        ts, first_ones = self._first_occurrence(batch, base, coordinated, tx_of, code, debit, amount, nonce, sizes)
+        if len(first_ones):                                    # participants(t), ascending (§3.3)
+            is_first = np.zeros(n, dtype=np.bool_)
+            is_first[first_ones] = True
+            on_first = is_first[tx_of]
+            pairs = np.unique(tx_of[on_first] * self.shard_count + shard[on_first])
+            part_counts = np.bincount(pairs // self.shard_count, minlength=n)[first_ones]
+            start = self.parts.extend(pairs % self.shard_count)
+            self.nparts[base + first_ones] = part_counts
+            self.part_first[base + first_ones] = start + np.cumsum(part_counts) - part_counts
+        self.coordinated += len(first_ones)
         # every slot writes at most two records, every coordinated transaction two (§5.1)
         self.log.reserve(2 * self.slot_shard.size + 2 * self.coordinated)
         self.end_code.reserve(self.coordinated)
         self.end_next.reserve(self.coordinated)
-        submissions.sort()                                     # by coordinator, then in the order given
-        messages = np.array([(c, -1, t, 0) for c, _, t in submissions], dtype=np.int64).reshape(-1, 4)
+        by_coordinator = coordinator[coordinated]              # submissions: by coordinator, then as given
+        order = np.argsort(by_coordinator, kind="stable")
+        messages = np.zeros((len(coordinated), 4), dtype=np.int64)
+        messages[:, 0] = by_coordinator[order]
+        messages[:, 1] = -1
+        messages[:, 2] = ts[order]
         return self._round(messages)
+
+    def _first_occurrence(self, batch: Sequence[CrossAgentTx], base: int, coordinated: np.ndarray,
+                          tx_of: np.ndarray, code: np.ndarray, debit: np.ndarray, amount: np.ndarray,
+                          nonce: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """``t`` for each coordinated transaction of the batch: the input position of the first
+        transaction with the same content (``user_data`` and every leg's agent, kind, amount and
+        nonce determine the encoding, hence the txid: §3.2); and which of them are first occurrences.
+
+        Equal content is looked up under ``(user_data, fingerprint of the legs)``; the fingerprint
+        is a wrapping 64-bit mix of the legs' arrays, so equal legs give equal fingerprints, and a
+        hit is only taken after comparing the contents exactly (``_content``), so a collision
+        costs time, never a wrong identity.
+        """
+        leg_mix = _fingerprint_legs(code, debit, amount, nonce)
+        cumulative = np.cumsum(leg_mix, dtype=np.uint64)
+        ends = np.cumsum(np.asarray(sizes, dtype=np.int64))
+        before = np.zeros(len(ends), dtype=np.uint64)
+        if len(ends) > 1:
+            nonempty_end = ends[:-1] > 0
+            before[1:][nonempty_end] = cumulative[ends[:-1][nonempty_end] - 1]
+        totals = np.zeros(len(ends), dtype=np.uint64)
+        nonempty = ends > 0
+        totals[nonempty] = cumulative[ends[nonempty] - 1]
+        fingerprints = (totals - before)[coordinated].tolist()
+        seen, ts, first_ones = self.seen, [], []
+        for i, fingerprint in zip(coordinated.tolist(), fingerprints):
+            tx = batch[i]
+            key = (tx.user_data, fingerprint)
+            t = seen.get(key)
+            if t is None:
+                t = seen[key] = base + i
+            elif _content(self._tx_at(t)) != _content(tx):      # a fingerprint collision: exact keys
+                exact = self.exact
+                exact.setdefault(_content(self._tx_at(t)), t)
+                t = exact.setdefault(_content(tx), base + i)
+            if t == base + i:
+                first_ones.append(i)
+            ts.append(t)
+        return np.array(ts, dtype=np.int64), np.array(first_ones, dtype=np.int64)
+
+    def _tx_at(self, t: int) -> CrossAgentTx:
+        """The transaction at flattened input position ``t``."""
+        b = bisect.bisect_right(self.batch_starts, t) - 1
+        return self.batches[b][t - self.batch_starts[b]]
 
     def run_round(self, incoming: Sequence[bytes | None]) -> RoundReport:
         """Round ``r > 1``: last round's messages to our shards, lower blocks first, then ours, then higher
