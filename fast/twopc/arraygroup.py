@@ -32,7 +32,6 @@ import numpy as np
 
 from altledger.fast.twopc import kernel
 from altledger.fast.twopc.batch import GroupFinal, NeedsPython, RoundReport
-from altledger.fast.twopc.txtable import AgentTable
 from altledger.reference.encoding import CrossAgentTx, LegKind
 
 AMOUNT_LIMIT = 1 << 60
@@ -131,19 +130,23 @@ class ArrayShardGroup:
         self.leg_debit = Growable(np.bool_)
         self.leg_amount = Growable(np.int64)
         self.leg_nonce = Growable(np.int64)
-        self.agents = AgentTable(shard_count)
-        self.bal = Growable(np.int64)
-        self.nonce = Growable(np.int64)
+        self.mine_array = np.array(self.mine, dtype=np.bool_)
+        # Agents by a run-wide index, the same in every group: genesis order, then agents met, in the
+        # order every group adds them (``_resolve``).  agent_shard[a] = int_be(AgentId) mod K (§2.2).
+        self.ids: list[bytes] = list(genesis)
+        self.agent_index: dict[bytes, int] = {agent: a for a, agent in enumerate(self.ids)}
+        self.agent_shard = Growable(np.int64)
+        self.agent_shard.extend([int.from_bytes(agent, "big") % shard_count for agent in self.ids])
+        self.bal = Growable(np.int64)                          # the store (§4.1); only our agents' entries
+        self.nonce = Growable(np.int64)                        # are ever read or written
         self.lock = Growable(np.int64, fill=-1)
-        # agent_code[a]: the index of one of our agents, or -1 - shard for another block's agent (§2.2)
-        self.agent_code: dict[bytes, int] = {}
-        balances = [(self._learn(agent), amount) for agent, amount in genesis.items()   # §2.1: genesis
-                    if amount and self.mine[int.from_bytes(agent, "big") % shard_count]]  # of our agents
-        for array in (self.bal, self.nonce, self.lock):
-            array.reserve(len(balances))
-            array.size = len(balances)
-        for a, amount in balances:
-            self.bal.data[a] = amount
+        self._grow_store()
+        try:
+            amounts = np.array(list(genesis.values()), dtype=np.int64)
+        except OverflowError:
+            raise NeedsPython("a genesis balance does not fit in int64") from None
+        ours = self.mine_array[self.agent_shard.data[:len(self.ids)]]
+        self.bal.data[:len(self.ids)] = np.where(ours, amounts, 0)           # §2.1: genesis of our agents
         self.log = Growable(np.int64, width=2)
         self.end_code = Growable(np.int64)
         self.end_next = Growable(np.int64, fill=-1)
@@ -153,8 +156,6 @@ class ArrayShardGroup:
         self.out = Growable(np.int64, width=5)                 # reused round to round (no fresh pages)
         self.no_votes = Growable(np.int64, width=3)
         self.coordinated = 0
-        self.mine_array = np.array(self.mine, dtype=np.bool_)
-        self.agent_shard = np.zeros(0, dtype=np.int64)        # agents.shard as an array (our agents)
         self.seen: dict[tuple[bytes, int], int] = {}           # (user_data, legs' fingerprint) -> first t
         self.exact: dict[tuple, int] = {}                      # content -> first t, after a collision
         self.batch_starts = np.cumsum([0] + [len(batch) for batch in batches[:-1]]).tolist()
@@ -165,26 +166,68 @@ class ArrayShardGroup:
         self.first_no: dict[int, tuple[int, int, int, int]] = {}
         self.history: list[tuple[int, int, int, bytes]] = []
 
-    def _learn(self, agent: bytes) -> int:
-        """``agent_code`` of an agent met for the first time (its arrays grow at the end of the batch)."""
-        code = self.agent_code.get(agent)
-        if code is None:
-            shard = int.from_bytes(agent, "big") % self.shard_count        # §2.2
-            code = self.agents.intern(agent) if self.mine[shard] else -1 - shard
-            self.agent_code[agent] = code
-        return code
+    def _grow_store(self) -> None:
+        """Store and lock entries for every agent indexed so far (new ones: balance 0, nonce 0, no lock)."""
+        for array in (self.bal, self.nonce, self.lock):
+            array.reserve(len(self.ids))
+            array.size = len(self.ids)
+
+    def ingest_share(self, b: int, lo: int, hi: int) -> tuple:
+        """The legs of transactions ``lo … hi − 1`` of batch ``b`` as arrays (the only per-leg Python work).
+
+        Returns ``(sizes, agents, debit, amount, nonce, fresh)``: legs per transaction, then per leg in
+        canonical order its agent's index (agents not indexed yet: ``-1 - k`` for ``fresh[k]``, indexed
+        later by ``_resolve`` in the same order in every group), whether it is a debit, and its amount
+        and nonce (values at or above the int64 limits clipped to them: see ``_int64_column``).  A
+        worker computes its share of every batch and the workers swap shares (``workers.schedule``).
+        """
+        batch = self.batches[b][lo:hi]
+        sizes = np.array([len(tx.legs) for tx in batch], dtype=np.int64)
+        legs = [leg for tx in batch for leg in tx.legs]
+        agents = [leg.agent for leg in legs]
+        index = self.agent_index
+        get = index.get
+        codes = [get(agent) for agent in agents]
+        fresh: dict[bytes, int] = {}
+        if None in codes:
+            codes = [index[agent] if agent in index else -1 - fresh.setdefault(agent, len(fresh)) for agent in agents]
+        debit_kind = LegKind.DEBIT
+        debit = np.array([leg.kind is debit_kind for leg in legs], dtype=np.bool_)
+        return (sizes, np.array(codes, dtype=np.int64), debit, _int64_column([leg.amount for leg in legs], AMOUNT_LIMIT),
+                _int64_column([leg.nonce for leg in legs], NONCE_LIMIT), list(fresh))
+
+    def _resolve(self, shares: Sequence[tuple]) -> tuple[np.ndarray, ...]:
+        """The shares of one batch (in transaction order) joined, each fresh agent indexed (§2.2)."""
+        columns: list[list[np.ndarray]] = [[], [], [], [], []]
+        for sizes, agents, debit, amount, nonce, fresh in shares:
+            if fresh:
+                indices = np.array([self._index_agent(agent) for agent in fresh], dtype=np.int64)
+                agents = np.where(agents >= 0, agents, indices[np.where(agents < 0, -1 - agents, 0)])
+            for column, values in zip(columns, (sizes, agents, debit, amount, nonce)):
+                column.append(values)
+        self._grow_store()
+        return tuple(np.concatenate(column) for column in columns)
+
+    def _index_agent(self, agent: bytes) -> int:
+        found = self.agent_index.get(agent)
+        if found is None:
+            found = self.agent_index[agent] = len(self.ids)
+            self.ids.append(agent)
+            self.agent_shard.extend([int.from_bytes(agent, "big") % self.shard_count])     # §2.2
+        return found
 
     # -- rounds ---------------------------------------------------------------------------------
 
-    def start_batch(self, b: int) -> RoundReport:
+    def start_batch(self, b: int, shares: Sequence[tuple] | None = None) -> RoundReport:
         """Round 1 of batch ``b``: turn the batch into arrays (what ``ShardGroup.start_batch`` computes),
         then every owned coordinator takes its submissions in the order given (§13.3).
 
-        Python touches each leg only in a few list comprehensions (agent, kind, amount, nonce); the
-        rest is NumPy over the batch's legs at once.  Per transaction ``i`` at input position
+        ``shares``: ``ingest_share`` of consecutive parts of the batch, in order (worker processes
+        compute one part each and swap them); ``None``: this group ingests the whole batch.  Past
+        that, all is NumPy over the batch's legs at once.  Per transaction ``i`` at input position
         ``p = position + i``:
 
-        * shard of each leg: ``int_be(AgentId) mod K`` (§2.2), cached per agent in ``agent_code``;
+        * shard of each leg: ``int_be(AgentId) mod K`` (§2.2), per agent index (``agent_shard``);
         * ``coord_of[p]``: the shard of its first debit leg in canonical order (§3.4);
         * a *slot* per (p, our shard holding legs of it) with those legs in canonical order (§3.3)
           — skipped entirely when none of its shards is ours;
@@ -198,23 +241,13 @@ class ArrayShardGroup:
         base = self.position
         n = len(batch)
         self.position += n
-        sizes = [len(tx.legs) for tx in batch]
-        legs = [leg for tx in batch for leg in tx.legs]
-        agents = [leg.agent for leg in legs]
-        get = self.agent_code.get
-        codes = [get(agent) for agent in agents]          # our agent: its index; others: -1 - shard
-        if None in codes:
-            learn = self._learn
-            codes = [learn(agent) for agent in agents]
-        if len(self.agents.shard) != len(self.agent_shard):
-            self.agent_shard = np.array(self.agents.shard, dtype=np.int64)
-        code = np.array(codes, dtype=np.int64)
-        debit_kind = LegKind.DEBIT
-        debit = np.array([leg.kind is debit_kind for leg in legs], dtype=np.bool_)
-        amount = _int64_column([leg.amount for leg in legs], AMOUNT_LIMIT)
-        nonce = _int64_column([leg.nonce for leg in legs], NONCE_LIMIT)
-        own = code >= 0
-        shard = np.where(own, self.agent_shard[np.where(own, code, 0)], -1 - code)       # §2.2
+        if shares is None:
+            shares = [self.ingest_share(b, 0, n)]
+        sizes, code, debit, amount, nonce = self._resolve(shares)
+        if len(sizes) != n:
+            raise RuntimeError(f"the shares of batch {b} hold {len(sizes)} transactions, not {n}")
+        shard = self.agent_shard.data[code]                                           # §2.2
+        own = self.mine_array[shard]                                                  # a leg on our shard
         tx_of = np.repeat(np.arange(n, dtype=np.int64), sizes)                        # leg -> i
         # coordinator(i): shard of the first debit leg (§3.4); -1 when it has none, as ShardGroup
         coordinator = np.full(n, -1, dtype=np.int64)
@@ -249,10 +282,6 @@ class ArrayShardGroup:
         self.leg_debit.extend(debit[own_legs])
         self.leg_amount.extend(columns_amount)
         self.leg_nonce.extend(columns_nonce)
-        agent_count = len(self.agents.ids)
-        for array in (self.bal, self.nonce, self.lock):        # agents met for the first time
-            array.reserve(agent_count)
-            array.size = agent_count
         # the transactions we coordinate, in the order given: their identity and submissions
         coordinated = np.flatnonzero(relevant & self.mine_array[coordinator])
         ts, first_ones = self._first_occurrence(batch, base, coordinated, tx_of, code, debit, amount, nonce, sizes)
@@ -390,11 +419,15 @@ class ArrayShardGroup:
         unfinished = set(slot_t[rm == kernel.PREPARED].tolist())
         busy = np.nonzero(self.phase)[0].tolist()
         unfinished.update(busy)
-        ids = self.agents.ids
-        bal, nonce = self.bal.data.tolist(), self.nonce.data.tolist()
+        # the store of each of our shards: its agents whose balance or nonce is not 0 (an entry (0, 0)
+        # is the same as none: a store maps every agent to (0, 0) until it holds something, §4.1)
+        ids, agents = self.ids, len(self.ids)
+        bal, nonce, agent_shard = self.bal.data[:agents], self.nonce.data[:agents], self.agent_shard.data[:agents]
+        held = np.flatnonzero(self.mine_array[agent_shard] & ((bal != 0) | (nonce != 0)))
         stores: dict[int, dict[bytes, tuple[int, int]]] = {s: {} for s in self.owned}
-        for a, agent in enumerate(ids):
-            stores[self.agents.shard[a]][agent] = (bal[a], nonce[a])
+        for a, s, balance, count in zip(held.tolist(), agent_shard[held].tolist(), bal[held].tolist(),
+                                        nonce[held].tolist()):
+            stores[s][ids[a]] = (balance, count)
         shards = {}
         for local, s in enumerate(self.owned):
             buffer, k = [], int(self.buf_head[local])

@@ -27,7 +27,7 @@ import pickle
 import time
 import traceback
 from multiprocessing.connection import wait
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from altledger.fast.twopc.batch import BatchResult, NeedsPython, blocks, group_class, merge
 from altledger.reference.encoding import CrossAgentTx
@@ -35,34 +35,56 @@ from altledger.reference.encoding import CrossAgentTx
 PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
 
 
-def _exchange(peers: dict[int, Any], me: int, counts: list[int], remote: Sequence[bytes | None]) -> tuple[
-        dict[int, list[int]], list[bytes | None]]:
-    """Send every peer our counts and its messages, receive theirs.
+def _swap(peers: dict[int, Any], me: int, outgoing: Callable[[int], Any]) -> dict[int, Any]:
+    """Send every peer ``g`` the value ``outgoing(g)``, receive each peer's value for us.
 
     Pair by pair in ascending peer order; within a pair the lower-numbered
     worker sends first and the higher receives first.  Every worker walks the
     pairs in the same global order, so no two workers wait on each other's
     send at once (no deadlock, whatever a pipe holds), and no thread is needed.
     """
-    all_counts = {me: counts}
-    incoming: list[bytes | None] = [None] * (len(peers) + 1)
+    received = {}
     for g in sorted(peers):
         connection = peers[g]
-        outgoing = pickle.dumps((counts, remote[g]), protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(outgoing(g), protocol=pickle.HIGHEST_PROTOCOL)
         if me < g:
-            connection.send_bytes(outgoing)
-            all_counts[g], incoming[g] = pickle.loads(connection.recv_bytes())
+            connection.send_bytes(data)
+            received[g] = pickle.loads(connection.recv_bytes())
         else:
-            all_counts[g], incoming[g] = pickle.loads(connection.recv_bytes())
-            connection.send_bytes(outgoing)
+            received[g] = pickle.loads(connection.recv_bytes())
+            connection.send_bytes(data)
+    return received
+
+
+def _exchange(peers: dict[int, Any], me: int, counts: list[int], remote: Sequence[bytes | None]) -> tuple[
+        dict[int, list[int]], list[bytes | None]]:
+    """Send every peer our counts and its messages, receive theirs (``_swap``)."""
+    received = _swap(peers, me, lambda g: (counts, remote[g]))
+    all_counts = {me: counts}
+    incoming: list[bytes | None] = [None] * (len(peers) + 1)
+    for g, (their_counts, messages) in received.items():
+        all_counts[g], incoming[g] = their_counts, messages
     return all_counts, incoming
+
+
+def _start_batch(group: Any, me: int, groups: int, peers: dict[int, Any], b: int) -> Any:
+    """Round 1 of batch ``b``.  A group that can ingest a share (``ArrayShardGroup.ingest_share``)
+    turns only transactions ``me·n/W … (me+1)·n/W − 1`` of the batch into arrays; the workers swap
+    their shares, so each sees the whole batch in order having walked only its part."""
+    if not peers or not hasattr(group, "ingest_share"):
+        return group.start_batch(b)
+    n = len(group.batches[b])
+    mine = group.ingest_share(b, me * n // groups, (me + 1) * n // groups)
+    shares = _swap(peers, me, lambda g: mine)
+    shares[me] = mine
+    return group.start_batch(b, [shares[g] for g in range(groups)])
 
 
 def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_count: int) -> list[list[list[int]]]:
     """A worker's round schedule over all batches (the parallel form of ``batch.drive``)."""
     round_counts: list[list[list[int]]] = []
     for b in range(batch_count):
-        report = group.start_batch(b)
+        report = _start_batch(group, me, groups, peers, b)
         rounds = []
         while True:
             all_counts, incoming = _exchange(peers, me, report.counts, report.remote)
