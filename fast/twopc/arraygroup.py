@@ -25,7 +25,6 @@ commits).  When a run breaks one of these, :class:`NeedsPython` is raised and
 
 from __future__ import annotations
 
-import bisect
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -39,19 +38,24 @@ NONCE_LIMIT = 1 << 62
 MAX_PARTICIPANTS = 16                      # a transaction has at most 16 legs (§E.6.2)
 
 
+def _filled(shape: Any, fill: int, dtype: Any) -> np.ndarray:
+    """``np.full``; for 0, ``np.zeros`` (fresh zero pages from the OS instead of writing every byte)."""
+    return np.zeros(shape, dtype=dtype) if fill == 0 else np.full(shape, fill, dtype=dtype)
+
+
 class Growable:
     """A NumPy array with spare capacity (doubling), so appends per batch stay cheap."""
 
     def __init__(self, dtype: Any, fill: int = 0, width: int = 0) -> None:
         self.fill = fill
         self.width = width
-        self.data = np.full((16, width) if width else 16, fill, dtype=dtype)
+        self.data = _filled((16, width) if width else 16, fill, dtype)
         self.size = 0
 
     def reserve(self, size: int) -> None:
         if size > len(self.data):
             capacity = max(size, 2 * len(self.data))
-            grown = np.full((capacity, self.width) if self.width else capacity, self.fill, dtype=self.data.dtype)
+            grown = _filled((capacity, self.width) if self.width else capacity, self.fill, self.data.dtype)
             grown[:len(self.data)] = self.data
             self.data = grown
 
@@ -158,8 +162,11 @@ class ArrayShardGroup:
         self.coordinated = 0
         self.seen: dict[tuple[bytes, int], int] = {}           # (user_data, legs' fingerprint) -> first t
         self.exact: dict[tuple, int] = {}                      # content -> first t, after a collision
-        self.batch_starts = np.cumsum([0] + [len(batch) for batch in batches[:-1]]).tolist()
-        self.position = 0
+        # input position p = batch_starts[b] + index in batch b (the input is not copied: a worker
+        # that walked every transaction would copy every page holding one, see ingest_share)
+        self.input_size = total
+        self.batch_starts = np.cumsum([0] + [len(batch) for batch in batches[:-1]]).astype(np.int64)
+        self.submissions: list[np.ndarray] | None = None      # per batch, its round-1 messages (ingest)
         self.batch = -1
         self.round = 0
         self.local = np.empty((0, 4), dtype=np.int64)          # last round's messages among our shards
@@ -172,18 +179,23 @@ class ArrayShardGroup:
             array.reserve(len(self.ids))
             array.size = len(self.ids)
 
-    def ingest_share(self, b: int, lo: int, hi: int) -> tuple:
-        """The legs of transactions ``lo … hi − 1`` of batch ``b`` as arrays (the only per-leg Python work).
+    # -- the input as arrays --------------------------------------------------------------------
 
-        Returns ``(sizes, agents, debit, amount, nonce, fresh)``: legs per transaction, then per leg in
-        canonical order its agent's index (agents not indexed yet: ``-1 - k`` for ``fresh[k]``, indexed
-        later by ``_resolve`` in the same order in every group), whether it is a debit, and its amount
-        and nonce (values at or above the int64 limits clipped to them: see ``_int64_column``).  A
-        worker computes its share of every batch and the workers swap shares (``workers.schedule``).
+    def ingest_share(self, lo: int, hi: int) -> tuple:
+        """The legs of the transactions at input positions ``lo … hi − 1`` as arrays: the only per-leg
+        Python work of a run (a few list comprehensions).
+
+        Returns ``(sizes, agents, debit, amount, nonce, fresh, user_data)``: legs per transaction, then
+        per leg in canonical order its agent's index (agents not indexed yet: ``-1 - k`` for
+        ``fresh[k]``, indexed later by ``_join`` in the same order in every group), whether it is a
+        debit, and its amount and nonce (values at or above the int64 limits clipped to them: see
+        ``_int64_column``); last, each transaction's ``user_data``.
+        Worker processes each compute one share and swap them (``workers.schedule``); a forked
+        worker touches only its share's objects, so only their pages are copied (reference counts).
         """
-        batch = self.batches[b][lo:hi]
-        sizes = np.array([len(tx.legs) for tx in batch], dtype=np.int64)
-        legs = [leg for tx in batch for leg in tx.legs]
+        txs = self._input(lo, hi)
+        sizes = np.array([len(tx.legs) for tx in txs], dtype=np.int64)
+        legs = [leg for tx in txs for leg in tx.legs]
         agents = [leg.agent for leg in legs]
         index = self.agent_index
         get = index.get
@@ -194,19 +206,35 @@ class ArrayShardGroup:
         debit_kind = LegKind.DEBIT
         debit = np.array([leg.kind is debit_kind for leg in legs], dtype=np.bool_)
         return (sizes, np.array(codes, dtype=np.int64), debit, _int64_column([leg.amount for leg in legs], AMOUNT_LIMIT),
-                _int64_column([leg.nonce for leg in legs], NONCE_LIMIT), list(fresh))
+                _int64_column([leg.nonce for leg in legs], NONCE_LIMIT), list(fresh), [tx.user_data for tx in txs])
 
-    def _resolve(self, shares: Sequence[tuple]) -> tuple[np.ndarray, ...]:
-        """The shares of one batch (in transaction order) joined, each fresh agent indexed (§2.2)."""
+    def _input(self, lo: int, hi: int) -> list[CrossAgentTx]:
+        """The transactions at input positions ``lo … hi − 1``."""
+        out: list[CrossAgentTx] = []
+        for b, start in enumerate(self.batch_starts.tolist()):
+            batch = self.batches[b]
+            if start < hi and start + len(batch) > lo:
+                out += batch[max(lo - start, 0):hi - start]
+        return out
+
+    def _tx_at(self, p: int) -> CrossAgentTx:
+        """The transaction at input position ``p``."""
+        b = int(np.searchsorted(self.batch_starts, p, side="right")) - 1
+        return self.batches[b][p - int(self.batch_starts[b])]
+
+    def _join(self, shares: Sequence[tuple]) -> tuple[Any, ...]:
+        """The shares (consecutive, in input order) joined, each fresh agent indexed (§2.2)."""
         columns: list[list[np.ndarray]] = [[], [], [], [], []]
-        for sizes, agents, debit, amount, nonce, fresh in shares:
+        user_data: list[bytes] = []
+        for sizes, agents, debit, amount, nonce, fresh, their_user_data in shares:
+            user_data += their_user_data
             if fresh:
                 indices = np.array([self._index_agent(agent) for agent in fresh], dtype=np.int64)
                 agents = np.where(agents >= 0, agents, indices[np.where(agents < 0, -1 - agents, 0)])
             for column, values in zip(columns, (sizes, agents, debit, amount, nonce)):
                 column.append(values)
         self._grow_store()
-        return tuple(np.concatenate(column) for column in columns)
+        return (*(np.concatenate(column) for column in columns), user_data)
 
     def _index_agent(self, agent: bytes) -> int:
         found = self.agent_index.get(agent)
@@ -216,140 +244,130 @@ class ArrayShardGroup:
             self.agent_shard.extend([int.from_bytes(agent, "big") % self.shard_count])     # §2.2
         return found
 
-    # -- rounds ---------------------------------------------------------------------------------
+    def ingest(self, shares: Sequence[tuple] | None = None) -> None:
+        """Turn the whole input into the kernel's arrays (what ``ShardGroup.start_batch`` computes per
+        batch, for every batch at once: none of it depends on how earlier batches ran).
 
-    def start_batch(self, b: int, shares: Sequence[tuple] | None = None) -> RoundReport:
-        """Round 1 of batch ``b``: turn the batch into arrays (what ``ShardGroup.start_batch`` computes),
-        then every owned coordinator takes its submissions in the order given (§13.3).
-
-        ``shares``: ``ingest_share`` of consecutive parts of the batch, in order (worker processes
-        compute one part each and swap them); ``None``: this group ingests the whole batch.  Past
-        that, all is NumPy over the batch's legs at once.  Per transaction ``i`` at input position
-        ``p = position + i``:
+        ``shares``: ``ingest_share`` of consecutive parts of the input, in order (worker processes
+        compute one part each and swap them); ``None``: this group ingests everything itself.  Past
+        that, all is NumPy over every leg at once.  Per transaction at input position ``p``:
 
         * shard of each leg: ``int_be(AgentId) mod K`` (§2.2), per agent index (``agent_shard``);
         * ``coord_of[p]``: the shard of its first debit leg in canonical order (§3.4);
         * a *slot* per (p, our shard holding legs of it) with those legs in canonical order (§3.3)
-          — skipped entirely when none of its shards is ours;
-        * where our shard coordinates it: its identity, the position of its first occurrence with
-          the same content (§3.2, see ``_first_occurrence``), and for a first occurrence its
+          — nothing at all when none of its shards is ours;
+        * where our shard coordinates it: its identity ``t``, the position of the first transaction
+          with the same content (§3.2, ``_first_occurrence``), and for a first occurrence its
           participants, the ascending distinct shards of its legs (§3.3);
-        * the round-1 submissions, per coordinator in the order given.
+        * per batch, the round-1 submissions: by coordinator, each in the order given (§13.3).
         """
-        self.batch, self.round = b, 1
-        batch = self.batches[b]
-        base = self.position
-        n = len(batch)
-        self.position += n
+        n = self.input_size
         if shares is None:
-            shares = [self.ingest_share(b, 0, n)]
-        sizes, code, debit, amount, nonce = self._resolve(shares)
+            shares = [self.ingest_share(0, n)]
+        sizes, code, debit, amount, nonce, user_data = self._join(shares)
         if len(sizes) != n:
-            raise RuntimeError(f"the shares of batch {b} hold {len(sizes)} transactions, not {n}")
+            raise RuntimeError(f"the shares hold {len(sizes)} transactions, the input {n}")
         shard = self.agent_shard.data[code]                                           # §2.2
         own = self.mine_array[shard]                                                  # a leg on our shard
-        tx_of = np.repeat(np.arange(n, dtype=np.int64), sizes)                        # leg -> i
-        # coordinator(i): shard of the first debit leg (§3.4); -1 when it has none, as ShardGroup
+        p_of = np.repeat(np.arange(n, dtype=np.int64), sizes)                         # leg -> position
+        # coordinator(p): shard of the first debit leg (§3.4); -1 when it has none, as in ShardGroup
         coordinator = np.full(n, -1, dtype=np.int64)
         debits = np.flatnonzero(debit)
         if len(debits):
             first = np.ones(len(debits), dtype=np.bool_)
-            first[1:] = tx_of[debits[1:]] != tx_of[debits[:-1]]
-            coordinator[tx_of[debits[first]]] = shard[debits[first]]
-        relevant = np.bincount(tx_of[own], minlength=n) > 0                           # holds one of our legs
-        # slots: our legs grouped by (i, shard); a stable sort keeps canonical order inside a slot
+            first[1:] = p_of[debits[1:]] != p_of[debits[:-1]]
+            coordinator[p_of[debits[first]]] = shard[debits[first]]
+        relevant = np.bincount(p_of[own], minlength=n) > 0                            # holds one of our legs
+        # slots: our legs grouped by (p, shard); a stable sort keeps canonical order inside a slot
         own_legs = np.flatnonzero(own)
-        key = tx_of[own_legs] * self.shard_count + shard[own_legs]
-        own_legs = own_legs[np.argsort(key, kind="stable")]
-        key = tx_of[own_legs] * self.shard_count + shard[own_legs]
+        key = p_of[own_legs] * self.shard_count + shard[own_legs]
+        order = np.argsort(key, kind="stable")
+        own_legs, key = own_legs[order], key[order]
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
-        slot_leg_counts = np.diff(np.r_[starts, len(own_legs)])
-        slot_i = tx_of[own_legs[starts]]
-        columns_amount, columns_nonce = amount[own_legs], nonce[own_legs]
-        if len(own_legs) and (columns_amount.max() >= AMOUNT_LIMIT or columns_nonce.max() >= NONCE_LIMIT):
+        slot_p = p_of[own_legs[starts]]
+        leg_amount, leg_nonce = amount[own_legs], nonce[own_legs]
+        if len(own_legs) and (leg_amount.max() >= AMOUNT_LIMIT or leg_nonce.max() >= NONCE_LIMIT):
             raise NeedsPython("an amount is 2**60 or more, or a nonce 2**62 or more")
-        slot_base, leg_base = self.slot_shard.size, self.leg_agent.size
-        rel = np.flatnonzero(relevant)
-        self.coord_of[base + rel] = coordinator[rel]
-        self.slot_first[base + rel] = slot_base + np.searchsorted(slot_i, rel)
-        self.slot_count[base + rel] = np.bincount(slot_i, minlength=n)[rel]
+        held = np.flatnonzero(relevant)
+        self.coord_of[held] = coordinator[held]
+        self.slot_first[held] = np.searchsorted(slot_p, held)
+        self.slot_count[held] = np.bincount(slot_p, minlength=n)[held]
         self.slot_shard.extend(shard[own_legs[starts]])
-        self.slot_t.extend(base + slot_i)
+        self.slot_t.extend(slot_p)
         self.rm.extend(np.zeros(len(starts), dtype=np.int8))
-        self.leg_first.extend(leg_base + starts)
-        self.leg_count.extend(slot_leg_counts)
+        self.leg_first.extend(starts)
+        self.leg_count.extend(np.diff(np.r_[starts, len(own_legs)]))
         self.leg_agent.extend(code[own_legs])
         self.leg_debit.extend(debit[own_legs])
-        self.leg_amount.extend(columns_amount)
-        self.leg_nonce.extend(columns_nonce)
-        # the transactions we coordinate, in the order given: their identity and submissions
+        self.leg_amount.extend(leg_amount)
+        self.leg_nonce.extend(leg_nonce)
+        # the transactions we coordinate, in input order: their identity and participants
         coordinated = np.flatnonzero(relevant & self.mine_array[coordinator])
-        ts, first_ones = self._first_occurrence(batch, base, coordinated, tx_of, code, debit, amount, nonce, sizes)
+        ts, first_ones = self._first_occurrence(coordinated, code, debit, amount, nonce, sizes, user_data)
         if len(first_ones):                                    # participants(t), ascending (§3.3)
             is_first = np.zeros(n, dtype=np.bool_)
             is_first[first_ones] = True
-            on_first = is_first[tx_of]
-            pairs = np.unique(tx_of[on_first] * self.shard_count + shard[on_first])
+            on_first = is_first[p_of]
+            pairs = np.sort(p_of[on_first] * self.shard_count + shard[on_first])
+            pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]            # distinct (p, shard), ascending
             part_counts = np.bincount(pairs // self.shard_count, minlength=n)[first_ones]
             start = self.parts.extend(pairs % self.shard_count)
-            self.nparts[base + first_ones] = part_counts
-            self.part_first[base + first_ones] = start + np.cumsum(part_counts) - part_counts
-        self.coordinated += len(first_ones)
+            self.nparts[first_ones] = part_counts
+            self.part_first[first_ones] = start + np.cumsum(part_counts) - part_counts
+        self.coordinated = len(first_ones)
         # every slot writes at most two records, every coordinated transaction two (§5.1)
         self.log.reserve(2 * self.slot_shard.size + 2 * self.coordinated)
         self.end_code.reserve(self.coordinated)
         self.end_next.reserve(self.coordinated)
-        by_coordinator = coordinator[coordinated]              # submissions: by coordinator, then as given
-        order = np.argsort(by_coordinator, kind="stable")
+        # submissions of batch b: (coordinator, -1, t, 0) by batch, then coordinator, then position
+        batch_of = np.searchsorted(self.batch_starts, coordinated, side="right") - 1
+        by_coordinator = coordinator[coordinated]
+        order = np.lexsort((coordinated, by_coordinator, batch_of))
         messages = np.zeros((len(coordinated), 4), dtype=np.int64)
         messages[:, 0] = by_coordinator[order]
         messages[:, 1] = -1
         messages[:, 2] = ts[order]
-        return self._round(messages)
+        bounds = np.searchsorted(batch_of[order], np.arange(len(self.batches) + 1))
+        self.submissions = [messages[bounds[b]:bounds[b + 1]] for b in range(len(self.batches))]
 
-    def _first_occurrence(self, batch: Sequence[CrossAgentTx], base: int, coordinated: np.ndarray,
-                          tx_of: np.ndarray, code: np.ndarray, debit: np.ndarray, amount: np.ndarray,
-                          nonce: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """``t`` for each coordinated transaction of the batch: the input position of the first
-        transaction with the same content (``user_data`` and every leg's agent, kind, amount and
-        nonce determine the encoding, hence the txid: §3.2); and which of them are first occurrences.
+    def _first_occurrence(self, coordinated: np.ndarray, code: np.ndarray, debit: np.ndarray,
+                          amount: np.ndarray, nonce: np.ndarray, sizes: np.ndarray,
+                          user_data: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """``t`` for each coordinated position: the input position of the first transaction with the
+        same content (``user_data`` and every leg's agent, kind, amount and nonce determine the
+        encoding, hence the txid: §3.2); and the coordinated positions that are first occurrences.
 
         Equal content is looked up under ``(user_data, fingerprint of the legs)``; the fingerprint
-        is a wrapping 64-bit mix of the legs' arrays, so equal legs give equal fingerprints, and a
-        hit is only taken after comparing the contents exactly (``_content``), so a collision
-        costs time, never a wrong identity.
+        is a wrapping 64-bit sum of mixes of the legs' arrays, so equal legs give equal
+        fingerprints; a key met before is only taken after comparing the contents exactly
+        (``_content``), so a collision costs time, never a wrong identity.
         """
-        leg_mix = _fingerprint_legs(code, debit, amount, nonce)
-        cumulative = np.cumsum(leg_mix, dtype=np.uint64)
-        ends = np.cumsum(np.asarray(sizes, dtype=np.int64))
-        before = np.zeros(len(ends), dtype=np.uint64)
-        if len(ends) > 1:
-            nonempty_end = ends[:-1] > 0
-            before[1:][nonempty_end] = cumulative[ends[:-1][nonempty_end] - 1]
-        totals = np.zeros(len(ends), dtype=np.uint64)
-        nonempty = ends > 0
-        totals[nonempty] = cumulative[ends[nonempty] - 1]
-        fingerprints = (totals - before)[coordinated].tolist()
-        seen, ts, first_ones = self.seen, [], []
-        for i, fingerprint in zip(coordinated.tolist(), fingerprints):
-            tx = batch[i]
-            key = (tx.user_data, fingerprint)
-            t = seen.get(key)
-            if t is None:
-                t = seen[key] = base + i
-            elif _content(self._tx_at(t)) != _content(tx):      # a fingerprint collision: exact keys
-                exact = self.exact
-                exact.setdefault(_content(self._tx_at(t)), t)
-                t = exact.setdefault(_content(tx), base + i)
-            if t == base + i:
-                first_ones.append(i)
-            ts.append(t)
-        return np.array(ts, dtype=np.int64), np.array(first_ones, dtype=np.int64)
+        running = np.zeros(len(code) + 1, dtype=np.uint64)      # fingerprint(p) = sum of its legs' mixes
+        np.cumsum(_fingerprint_legs(code, debit, amount, nonce), out=running[1:])
+        ends = np.cumsum(sizes)
+        fingerprints = (running[ends] - running[ends - sizes])[coordinated].tolist()
+        positions = coordinated.tolist()
+        keys = [(user_data[p], fingerprint) for p, fingerprint in zip(positions, fingerprints)]
+        claim = self.seen.setdefault
+        ts = [claim(key, p) for key, p in zip(keys, positions)]   # the first position with this key
+        for k in np.flatnonzero(np.array(ts, dtype=np.int64) != coordinated).tolist():
+            t, p = ts[k], positions[k]                             # a key met before: same content?
+            first, this = _content(self._tx_at(t)), _content(self._tx_at(p))
+            if first != this:                                      # a collision: exact keys decide
+                self.exact.setdefault(first, t)
+                ts[k] = self.exact.setdefault(this, p)
+        found = np.array(ts, dtype=np.int64)
+        return found, coordinated[found == coordinated]
 
-    def _tx_at(self, t: int) -> CrossAgentTx:
-        """The transaction at flattened input position ``t``."""
-        b = bisect.bisect_right(self.batch_starts, t) - 1
-        return self.batches[b][t - self.batch_starts[b]]
+    # -- rounds ---------------------------------------------------------------------------------
+
+    def start_batch(self, b: int) -> RoundReport:
+        """Round 1 of batch ``b``: every owned coordinator takes its submissions in the order given
+        (§13.3); the input is turned into arrays first if it has not been yet (``ingest``)."""
+        if self.submissions is None:
+            self.ingest()
+        self.batch, self.round = b, 1
+        return self._round(self.submissions[b])
 
     def run_round(self, incoming: Sequence[bytes | None]) -> RoundReport:
         """Round ``r > 1``: last round's messages to our shards, lower blocks first, then ours, then higher

@@ -67,24 +67,26 @@ def _exchange(peers: dict[int, Any], me: int, counts: list[int], remote: Sequenc
     return all_counts, incoming
 
 
-def _start_batch(group: Any, me: int, groups: int, peers: dict[int, Any], b: int) -> Any:
-    """Round 1 of batch ``b``.  A group that can ingest a share (``ArrayShardGroup.ingest_share``)
-    turns only transactions ``me·n/W … (me+1)·n/W − 1`` of the batch into arrays; the workers swap
-    their shares, so each sees the whole batch in order having walked only its part."""
+def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any]) -> None:
+    """Turn the input into the group's arrays before the first batch.  A group that can ingest a
+    share (``ArrayShardGroup.ingest_share``) walks only input positions ``me·n/W … (me+1)·n/W − 1``;
+    the workers swap their shares, so each sees the whole input, in order, having walked its part.
+    (A group without ``ingest_share`` takes each batch in ``start_batch``.)"""
     if not peers or not hasattr(group, "ingest_share"):
-        return group.start_batch(b)
-    n = len(group.batches[b])
-    mine = group.ingest_share(b, me * n // groups, (me + 1) * n // groups)
+        return
+    n = group.input_size
+    mine = group.ingest_share(me * n // groups, (me + 1) * n // groups)
     shares = _swap(peers, me, lambda g: mine)
     shares[me] = mine
-    return group.start_batch(b, [shares[g] for g in range(groups)])
+    group.ingest([shares[g] for g in range(groups)])
 
 
 def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_count: int) -> list[list[list[int]]]:
     """A worker's round schedule over all batches (the parallel form of ``batch.drive``)."""
+    _ingest(group, me, groups, peers)
     round_counts: list[list[list[int]]] = []
     for b in range(batch_count):
-        report = _start_batch(group, me, groups, peers, b)
+        report = group.start_batch(b)
         rounds = []
         while True:
             all_counts, incoming = _exchange(peers, me, report.counts, report.remote)
