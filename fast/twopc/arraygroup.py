@@ -78,19 +78,22 @@ def _int64_column(values: list[int], limit: int) -> np.ndarray:
         return np.array([value if value < limit else limit for value in values], dtype=np.int64)
 
 
-def _fingerprint_legs(code: np.ndarray, debit: np.ndarray, amount: np.ndarray, nonce: np.ndarray) -> np.ndarray:
-    """A wrapping 64-bit mix of each leg's (agent code, kind, amount, nonce): equal legs, equal values.
+def _mix(values: np.ndarray) -> np.ndarray:
+    """A 64-bit finaliser (multiply, xor-shift; wrapping): spreads the bits of each uint64."""
+    values = values ^ values >> np.uint64(31)
+    values *= np.uint64(0xFF51AFD7ED558CCD)
+    return values ^ values >> np.uint64(33)
 
-    Only a hint for finding equal transactions: every hit is checked exactly (``_content``).
+
+def _fingerprint_legs(code: np.ndarray, debit: np.ndarray, amount: np.ndarray, nonce: np.ndarray) -> np.ndarray:
+    """A wrapping 64-bit mix of each leg's (agent index, kind, amount, nonce): equal legs, equal values.
+
+    Only a hint for finding equal transactions: every match is checked exactly (``_content``).
     """
-    mixed = (code.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-             ^ amount.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
-             ^ nonce.astype(np.uint64) * np.uint64(0x165667B19E3779F9)
-             ^ debit.astype(np.uint64) * np.uint64(0x27D4EB2F165667C5))
-    mixed ^= mixed >> np.uint64(31)
-    mixed *= np.uint64(0xFF51AFD7ED558CCD)
-    mixed ^= mixed >> np.uint64(33)
-    return mixed
+    return _mix(code.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+                ^ amount.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+                ^ nonce.astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+                ^ debit.astype(np.uint64) * np.uint64(0x27D4EB2F165667C5))
 
 
 def _content(tx: CrossAgentTx) -> tuple:
@@ -160,8 +163,6 @@ class ArrayShardGroup:
         self.out = Growable(np.int64, width=5)                 # reused round to round (no fresh pages)
         self.no_votes = Growable(np.int64, width=3)
         self.coordinated = 0
-        self.seen: dict[tuple[bytes, int], int] = {}           # (user_data, legs' fingerprint) -> first t
-        self.exact: dict[tuple, int] = {}                      # content -> first t, after a collision
         # input position p = batch_starts[b] + index in batch b (the input is not copied: a worker
         # that walked every transaction would copy every page holding one, see ingest_share)
         self.input_size = total
@@ -322,7 +323,8 @@ class ArrayShardGroup:
         # submissions of batch b: (coordinator, -1, t, 0) by batch, then coordinator, then position
         batch_of = np.searchsorted(self.batch_starts, coordinated, side="right") - 1
         by_coordinator = coordinator[coordinated]
-        order = np.lexsort((coordinated, by_coordinator, batch_of))
+        order = np.argsort(batch_of * (self.shard_count + 1) + by_coordinator + 1, kind="stable")  # stable:
+        # positions ascend within (batch, coordinator)
         messages = np.zeros((len(coordinated), 4), dtype=np.int64)
         messages[:, 0] = by_coordinator[order]
         messages[:, 1] = -1
@@ -337,26 +339,27 @@ class ArrayShardGroup:
         same content (``user_data`` and every leg's agent, kind, amount and nonce determine the
         encoding, hence the txid: §3.2); and the coordinated positions that are first occurrences.
 
-        Equal content is looked up under ``(user_data, fingerprint of the legs)``; the fingerprint
-        is a wrapping 64-bit sum of mixes of the legs' arrays, so equal legs give equal
-        fingerprints; a key met before is only taken after comparing the contents exactly
-        (``_content``), so a collision costs time, never a wrong identity.
+        Transactions are grouped by a 64-bit key: a wrapping sum of mixes of their legs' arrays and
+        of ``hash(user_data)``, so equal content always gives equal keys.  Within a group the first
+        position is taken only after comparing the contents exactly (``_content``); when they
+        differ (a collision), exact content decides, in input order — so a collision costs time,
+        never a wrong identity.
         """
-        running = np.zeros(len(code) + 1, dtype=np.uint64)      # fingerprint(p) = sum of its legs' mixes
+        running = np.zeros(len(code) + 1, dtype=np.uint64)      # sum of the legs' mixes up to each leg
         np.cumsum(_fingerprint_legs(code, debit, amount, nonce), out=running[1:])
         ends = np.cumsum(sizes)
-        fingerprints = (running[ends] - running[ends - sizes])[coordinated].tolist()
         positions = coordinated.tolist()
-        keys = [(user_data[p], fingerprint) for p, fingerprint in zip(positions, fingerprints)]
-        claim = self.seen.setdefault
-        ts = [claim(key, p) for key, p in zip(keys, positions)]   # the first position with this key
-        for k in np.flatnonzero(np.array(ts, dtype=np.int64) != coordinated).tolist():
-            t, p = ts[k], positions[k]                             # a key met before: same content?
+        user_hash = np.array([hash(user_data[p]) for p in positions], dtype=np.int64).astype(np.uint64)
+        keys = (running[ends] - running[ends - sizes])[coordinated] ^ _mix(user_hash)
+        _, first_index, group = np.unique(keys, return_index=True, return_inverse=True)   # first: stable
+        found = coordinated[first_index[group]]                # the first position with the same key
+        exact: dict[tuple, int] = {}
+        for k in np.flatnonzero(found != coordinated).tolist():
+            t, p = int(found[k]), positions[k]                 # a key met before: same content?
             first, this = _content(self._tx_at(t)), _content(self._tx_at(p))
-            if first != this:                                      # a collision: exact keys decide
-                self.exact.setdefault(first, t)
-                ts[k] = self.exact.setdefault(this, p)
-        found = np.array(ts, dtype=np.int64)
+            if first != this:                                  # a collision: exact content decides
+                exact.setdefault(first, t)
+                found[k] = exact.setdefault(this, p)
         return found, coordinated[found == coordinated]
 
     # -- rounds ---------------------------------------------------------------------------------

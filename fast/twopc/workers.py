@@ -22,14 +22,16 @@ same loop with no peers.
 from __future__ import annotations
 
 import gc
+import mmap
 import multiprocessing
+import os
 import pickle
 import time
 import traceback
 from multiprocessing.connection import wait
 from typing import Any, Callable, Mapping, Sequence
 
-from altledger.fast.twopc.batch import BatchResult, NeedsPython, blocks, group_class, merge
+from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, blocks, group_class, merge
 from altledger.reference.encoding import CrossAgentTx
 
 PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
@@ -100,8 +102,50 @@ def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_coun
     return round_counts
 
 
+def _stow(final: GroupFinal, fd: int) -> GroupFinal:
+    """Write the final state's message history and logs (nearly all of its bytes) to the file ``fd``,
+    leaving their lengths in their place; ``_unstow`` reads them back.  A file in memory costs one
+    copy each way instead of pickling tens of megabytes through the pipe to the parent."""
+    blobs = [blob for _, _, _, blob in final.history] + [state["log"] for state in final.shards.values()]
+    offset = 0
+    for start in range(0, len(blobs), 1024):                  # at most IOV_MAX buffers per call
+        chunk = blobs[start:start + 1024]
+        size = sum(len(blob) for blob in chunk)
+        written = os.pwritev(fd, chunk, offset)
+        if written < size:                                     # short write: the rest one by one
+            data = memoryview(b"".join(chunk))
+            while written < size:
+                written += os.pwrite(fd, data[written:], offset + written)
+        offset += size
+    final.history = [(b, r, s, len(blob)) for b, r, s, blob in final.history]
+    for state in final.shards.values():
+        state["log"] = len(state["log"])
+    return final
+
+
+def _unstow(final: GroupFinal, fd: int) -> GroupFinal:
+    """The final state as the worker had it before ``_stow``."""
+    total = sum(size for _, _, _, size in final.history) + sum(state["log"] for state in final.shards.values())
+    if os.fstat(fd).st_size < total:
+        raise RuntimeError(f"a worker's final state file holds {os.fstat(fd).st_size} of {total} bytes")
+    data = mmap.mmap(fd, total, prot=mmap.PROT_READ) if total else b""
+    offset = 0
+    history = []
+    for b, r, s, size in final.history:
+        history.append((b, r, s, data[offset:offset + size]))
+        offset += size
+    final.history = history
+    for state in final.shards.values():
+        size = state["log"]
+        state["log"] = data[offset:offset + size]
+        offset += size
+    if total:
+        data.close()
+    return final
+
+
 def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, groups: int, engine: str,
-           args: tuple, batch_count: int) -> None:
+           args: tuple, batch_count: int, fd: int | None = None) -> None:
     gc.disable()                         # see batch.gc_paused
     for connection in others:            # link ends inherited by fork that belong to other workers:
         connection.close()               # closed, so a peer that dies is seen as end-of-file
@@ -109,6 +153,8 @@ def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, group
         group = group_class(engine)(*args)
         round_counts = schedule(group, me, groups, peers, batch_count)
         final = group.finish()
+        if fd is not None:
+            final = _stow(final, fd)
         parent.send(("ok", (final, round_counts, time.process_time())))
     except NeedsPython as reason:        # the parent reruns with the Python engine
         parent.send(("needs-python", str(reason)))
@@ -131,6 +177,8 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
         from altledger.fast.twopc import kernel
         kernel.warm()                    # compiled once here; the forked workers inherit it
     context = multiprocessing.get_context("fork")
+    # one in-memory file per worker for its final state's bulk (``_stow``), where the OS has them
+    files = [os.memfd_create(f"altledger-batch-{g}") for g in range(workers)] if hasattr(os, "memfd_create") else []
     links = {(a, b): context.Pipe() for a in range(workers) for b in range(a + 1, workers)}
     processes, parents = [], []
     try:
@@ -148,7 +196,8 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             parent_end, child_end = context.Pipe()
             process = context.Process(target=_serve, daemon=True, args=(
                 child_end, peers, others + [parent_end], g, workers, engine,
-                (shard_count, block, owner, genesis, batches, keep_history), len(batches)))
+                (shard_count, block, owner, genesis, batches, keep_history), len(batches),
+                files[g] if files else None))
             process.start()
             child_end.close()
             processes.append(process)
@@ -176,16 +225,18 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
         if causes:
             g, reply = min(causes.items())
             raise RuntimeError(f"batch worker {processes[g].pid} failed:\n{reply}")
+        finals = [_unstow(replies[g][1][0], files[g]) if files else replies[g][1][0] for g in range(workers)]
     finally:
         for connection in parents:
             connection.close()
+        for fd in files:
+            os.close(fd)
         for process in processes:
             if process.is_alive():
                 process.join(timeout=0.5 if len(processes) > 1 else 5)
             if process.is_alive():
                 process.terminate()
                 process.join()
-    finals = [replies[g][1][0] for g in range(workers)]
     result = merge(shard_count, genesis, batches, finals, replies[0][1][1], workers)
     result.worker_cpu = [replies[g][1][2] for g in range(workers)]
     return result
