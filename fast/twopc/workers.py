@@ -26,6 +26,8 @@ import mmap
 import multiprocessing
 import os
 import pickle
+import select
+import struct
 import time
 import traceback
 from multiprocessing.connection import wait
@@ -37,24 +39,57 @@ from altledger.reference.encoding import CrossAgentTx
 PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
 
 
+def _duplex(connection: Any, data: bytes) -> bytes:
+    """Send ``data`` to the other end of ``connection`` and receive what it sends, at the same time.
+
+    Both ends send at once (length-prefixed), writing without blocking and reading whatever has
+    arrived, until both directions are done; so neither waits for the other's send, whatever the
+    sizes (no deadlock even when neither message fits the socket's buffer), and each round costs
+    one hop instead of two.  End-of-file before the whole message arrived: ``EOFError``.
+    """
+    fd = connection.fileno()
+    outgoing = memoryview(struct.pack("!Q", len(data)) + data)
+    sent = 0
+    incoming = bytearray()
+    wanted = 8                                  # the length prefix, then the message: never read past it
+    while True:
+        moved = False
+        if sent < len(outgoing):
+            try:
+                written = os.write(fd, outgoing[sent:])
+                sent += written
+                moved = written > 0
+            except BlockingIOError:
+                pass
+        if len(incoming) < wanted:
+            try:
+                chunk = os.read(fd, wanted - len(incoming))
+            except BlockingIOError:
+                chunk = None
+            if chunk is not None:
+                if not chunk:
+                    raise EOFError("the peer worker closed its link")
+                incoming += chunk
+                moved = True
+                if wanted == 8 and len(incoming) == 8:
+                    wanted += struct.unpack("!Q", incoming)[0]
+        if sent == len(outgoing) and len(incoming) == wanted:
+            return bytes(incoming[8:])
+        if not moved:
+            select.select([fd] if len(incoming) < wanted else [], [fd] if sent < len(outgoing) else [], [])
+
+
 def _swap(peers: dict[int, Any], me: int, outgoing: Callable[[int], Any]) -> dict[int, Any]:
     """Send every peer ``g`` the value ``outgoing(g)``, receive each peer's value for us.
 
-    Pair by pair in ascending peer order; within a pair the lower-numbered
-    worker sends first and the higher receives first.  Every worker walks the
-    pairs in the same global order, so no two workers wait on each other's
-    send at once (no deadlock, whatever a pipe holds), and no thread is needed.
+    Pair by pair in ascending peer order, both ends of a pair sending at once (``_duplex``).  Every
+    worker walks its pairs in ascending (lower, higher) order, one global order, so the first pair
+    not yet done always has both its workers at it: no deadlock, and no thread is needed.
     """
     received = {}
     for g in sorted(peers):
-        connection = peers[g]
         data = pickle.dumps(outgoing(g), protocol=pickle.HIGHEST_PROTOCOL)
-        if me < g:
-            connection.send_bytes(data)
-            received[g] = pickle.loads(connection.recv_bytes())
-        else:
-            received[g] = pickle.loads(connection.recv_bytes())
-            connection.send_bytes(data)
+        received[g] = pickle.loads(_duplex(peers[g], data))
     return received
 
 
@@ -149,6 +184,8 @@ def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, group
     gc.disable()                         # see batch.gc_paused
     for connection in others:            # link ends inherited by fork that belong to other workers:
         connection.close()               # closed, so a peer that dies is seen as end-of-file
+    for connection in peers.values():    # _duplex writes what fits and reads what has arrived
+        os.set_blocking(connection.fileno(), False)
     try:
         group = group_class(engine)(*args)
         round_counts = schedule(group, me, groups, peers, batch_count)
