@@ -172,7 +172,8 @@ class ArrayShardGroup:
         self.round = 0
         self.local = np.empty((0, 4), dtype=np.int64)          # last round's messages among our shards
         self.first_no: dict[int, tuple[int, int, int, int]] = {}
-        self.history: list[tuple[int, int, int, bytes]] = []
+        self.sent_rows = Growable(np.int64, width=4)            # every message we sent, in order, and
+        self.sent_counts: list[tuple[int, int, np.ndarray]] = []   # per round, how many per owned shard
 
     def _grow_store(self) -> None:
         """Store and lock entries for every agent indexed so far (new ones: balance 0, nonce 0, no lock)."""
@@ -415,13 +416,9 @@ class ArrayShardGroup:
         sent = out[:counters[2]]
         sent = sent[np.argsort(sent[:, 0], kind="stable")]          # per sender, in the order it sent
         counts = np.bincount(sent[:, 0] - self.first_owned, minlength=len(self.owned))
-        if self.keep_history and len(sent):
-            start = 0
-            for local, count in enumerate(counts.tolist()):
-                if count:
-                    block = np.ascontiguousarray(sent[start:start + count, 1:])
-                    self.history.append((b, r, self.first_owned + local, block.tobytes()))
-                    start += count
+        if self.keep_history and len(sent):                         # the round's messages, by sender
+            self.sent_rows.extend(sent[:, 1:])
+            self.sent_counts.append((b, r, counts))
         groups = self.owner[sent[:, 1]]
         self.local = np.ascontiguousarray(sent[groups == self.index, 1:])
         remote: list[bytes | None] = [None] * self.groups
@@ -461,4 +458,16 @@ class ArrayShardGroup:
                      for t in busy if int(self.coord_of[t]) == s}
             shards[s] = {"up": True, "log": np.ascontiguousarray(log[log[:, 0] == s, 1]).tobytes(),
                          "buffer": buffer, "store": stores[s], "coord": coord}
-        return GroupFinal(shards, self.first_no, sorted(committed), sorted(unfinished), self.history)
+        return GroupFinal(shards, self.first_no, sorted(committed), sorted(unfinished), self._history())
+
+    def _history(self) -> list[tuple[int, int, int, bytes]]:
+        """``(batch, round, shard, packed messages it sent)`` per round and sending shard, in order."""
+        data = self.sent_rows.data[:self.sent_rows.size].tobytes()
+        width = 4 * 8                                          # bytes per message row
+        history, offset = [], 0
+        for b, r, counts in self.sent_counts:
+            for local, count in enumerate(counts.tolist()):
+                if count:
+                    history.append((b, r, self.first_owned + local, data[offset:offset + count * width]))
+                    offset += count * width
+        return history
