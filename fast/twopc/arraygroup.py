@@ -6,9 +6,16 @@ messages between groups, the same :class:`~altledger.fast.twopc.batch.GroupFinal
 — so the two engines are interchangeable per run and their results are
 compared with each other and with the reference by the batch tests.
 
-Per batch, Python turns the transactions into the kernel's arrays (only what
-this group needs, as ``ShardGroup.start_batch`` explains); per round the
-kernel runs every step of the round for all our shards.  What changes is only
+Before the first batch the whole input becomes the kernel's arrays at once
+(``ingest``): what ``ShardGroup.start_batch`` computes per batch — each
+transaction's coordinator (§3.4), our shards' legs (§3.3), the identity of
+what we coordinate (its first occurrence, §3.2) and its participants, and
+each batch's submissions — depends only on the input, never on how earlier
+batches ran.  Python touches each leg in a few list comprehensions only
+(``ingest_share``; with worker processes each walks its share of the input
+and they swap shares), the rest is NumPy over every leg.  Agents get one
+run-wide index (genesis order, then agents met), the same in every group.
+Per round the kernel runs every step of the round for all our shards.  What changes is only
 where the rules run, never which rules or in which order: the kernel takes the
 round's messages in send order, so each shard takes its own messages in
 ascending send number (§13.3), and a shard's sends are kept in the order it

@@ -12,8 +12,16 @@ workers and collects their final states — no per-round hop through it, so
 each round costs one exchange between the workers.
 
 Why fork: the input (lists of ``CrossAgentTx`` objects) is inherited by the
-children without pickling, and every worker derives the compact form of the
-transactions that touch its shards in parallel with the others.  A worker
+children without pickling.  With the numba engine, worker ``w`` of ``W``
+turns only input positions ``w·n/W … (w+1)·n/W − 1`` into leg arrays
+(``ArrayShardGroup.ingest_share``: the per-leg Python work, and the pages a
+forked child must copy because reference counts change, are split between
+the workers); the workers swap these shares once per run, so each then holds
+the whole input as arrays and derives what its shards need with NumPy.
+Links between workers send both ways at once (``_duplex``): one hop per
+round.  A worker's message history and logs, nearly all of its final state's
+bytes, reach the parent through an in-memory file (``_stow``) rather than
+being pickled through the pipe.  A worker
 that fails reports its traceback to the parent and closes its links, so its
 peers stop too; the parent raises the root cause.  ``workers = 1`` runs the
 same loop with no peers.
