@@ -145,8 +145,8 @@ class ArrayShardGroup:
         self.leg_amount = Growable(np.int64)
         self.leg_nonce = Growable(np.int64)
         self.mine_array = np.array(self.mine, dtype=np.bool_)
-        # Agents by a run-wide index, the same in every group: genesis order, then agents met, in the
-        # order every group adds them (``_resolve``).  agent_shard[a] = int_be(AgentId) mod K (§2.2).
+        # Agents by a run-wide index: genesis order, then agents not in genesis in input order (``_join``);
+        # every group builds the same index.  agent_shard[a] = int_be(AgentId) mod K (§2.2).
         self.ids: list[bytes] = list(genesis)
         self.agent_index: dict[bytes, int] = {agent: a for a, agent in enumerate(self.ids)}
         self.agent_shard = Growable(np.int64)
