@@ -214,8 +214,9 @@ class ArrayShardGroup:
             codes = [index[agent] if agent in index else -1 - fresh.setdefault(agent, len(fresh)) for agent in agents]
         debit_kind = LegKind.DEBIT
         debit = np.array([leg.kind is debit_kind for leg in legs], dtype=np.bool_)
-        return (sizes, np.array(codes, dtype=np.int64), debit, _int64_column([leg.amount for leg in legs], AMOUNT_LIMIT),
-                _int64_column([leg.nonce for leg in legs], NONCE_LIMIT), list(fresh), [tx.user_data for tx in txs])
+        amount = _int64_column([leg.amount for leg in legs], AMOUNT_LIMIT)
+        nonce = _int64_column([leg.nonce for leg in legs], NONCE_LIMIT)
+        return sizes, np.array(codes, dtype=np.int64), debit, amount, nonce, list(fresh), [tx.user_data for tx in txs]
 
     def _input(self, lo: int, hi: int) -> list[CrossAgentTx]:
         """The transactions at input positions ``lo … hi − 1``."""
