@@ -195,7 +195,7 @@ class ArrayShardGroup:
         Python work of a run (a few list comprehensions).
 
         Returns ``(sizes, agents, debit, amount, nonce, fresh, user_data)``: legs per transaction, then
-        per leg in canonical order its agent's index (agents not indexed yet: ``-1 - k`` for
+        per leg in canonical order (§3.1) its agent's index (agents not indexed yet: ``-1 - k`` for
         ``fresh[k]``, indexed later by ``_join`` in the same order in every group), whether it is a
         debit, and its amount and nonce (values at or above the int64 limits clipped to them: see
         ``_int64_column``); last, each transaction's ``user_data``.
