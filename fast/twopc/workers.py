@@ -213,6 +213,20 @@ def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, group
             connection.close()
 
 
+def _memory_files(count: int) -> list[int]:
+    """One in-memory file per worker for its final state's bulk (``_stow``); none (the pipe carries
+    everything) where the OS has no ``memfd_create``."""
+    files: list[int] = []
+    try:
+        for g in range(count):
+            files.append(os.memfd_create(f"altledger-batch-{g}"))
+    except (AttributeError, OSError):
+        for fd in files:
+            os.close(fd)
+        return []
+    return files
+
+
 def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[CrossAgentTx]],
                    workers: int, keep_history: bool = True, engine: str = "python") -> BatchResult:
     """Run the batches with ``workers`` worker processes (``workers = 1`` too: same code path)."""
@@ -222,8 +236,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
         from altledger.fast.twopc import kernel
         kernel.warm()                    # compiled once here; the forked workers inherit it
     context = multiprocessing.get_context("fork")
-    # one in-memory file per worker for its final state's bulk (``_stow``), where the OS has them
-    files = [os.memfd_create(f"altledger-batch-{g}") for g in range(workers)] if hasattr(os, "memfd_create") else []
+    files = _memory_files(workers)
     links = {(a, b): context.Pipe() for a in range(workers) for b in range(a + 1, workers)}
     processes, parents = [], []
     try:

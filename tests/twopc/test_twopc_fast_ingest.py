@@ -128,3 +128,48 @@ def test_trusting_colliding_keys_is_caught(monkeypatch):
     monkeypatch.setattr(arraygroup, "_content", lambda tx: b"")
     result = run_batches(SHARDS, genesis, batches, engine="numba", workers=2)
     assert reference.comparable.differences(fast_comparable(result)) != []
+
+
+def test_without_in_memory_files_the_pipe_carries_the_final_state(monkeypatch):
+    from altledger.fast.twopc import workers
+    genesis, batches, reference = tricky_input()
+    monkeypatch.setattr(workers, "_memory_files", lambda count: [])
+    assert_equals_reference(run_batches(SHARDS, genesis, batches, engine="numba", workers=2), reference)
+
+
+def test_a_two_way_link_swaps_messages_larger_than_its_buffers():
+    """Both ends send several megabytes at once: neither blocks the other (``workers._duplex``)."""
+    import multiprocessing
+    import os
+    import threading
+
+    from altledger.fast.twopc.workers import _duplex
+    left, right = multiprocessing.get_context("fork").Pipe()
+    for end in (left, right):
+        os.set_blocking(end.fileno(), False)
+    sent = {"left": os.urandom(5_000_000), "right": os.urandom(3_000_001)}
+    got = {}
+    thread = threading.Thread(target=lambda: got.__setitem__("right", _duplex(right, sent["right"])))
+    thread.start()
+    got["left"] = _duplex(left, sent["left"])
+    thread.join(timeout=60)
+    assert got == {"left": sent["right"], "right": sent["left"]}
+    assert _duplex_pair_of_empties(left, right) == (b"", b"")
+    right.close()
+    with pytest.raises((EOFError, BrokenPipeError)):       # the peer is gone (workers report it so)
+        _duplex_pair_of_empties(left, None)
+
+
+def _duplex_pair_of_empties(left, right):
+    import threading
+
+    from altledger.fast.twopc.workers import _duplex
+    out = {}
+    if right is not None:
+        thread = threading.Thread(target=lambda: out.__setitem__("right", _duplex(right, b"")))
+        thread.start()
+    result = _duplex(left, b"")
+    if right is not None:
+        thread.join(timeout=60)
+        return result, out["right"]
+    return result
