@@ -6,9 +6,16 @@ messages between groups, the same :class:`~altledger.fast.twopc.batch.GroupFinal
 — so the two engines are interchangeable per run and their results are
 compared with each other and with the reference by the batch tests.
 
-Per batch, Python turns the transactions into the kernel's arrays (only what
-this group needs, as ``ShardGroup.start_batch`` explains); per round the
-kernel runs every step of the round for all our shards.  What changes is only
+Before the first batch the whole input becomes the kernel's arrays at once
+(``ingest``): what ``ShardGroup.start_batch`` computes per batch — each
+transaction's coordinator (§3.4), our shards' legs (§3.3), the identity of
+what we coordinate (its first occurrence, §3.2) and its participants, and
+each batch's submissions — depends only on the input, never on how earlier
+batches ran.  Python touches each leg in a few list comprehensions only
+(``ingest_share``; with worker processes each walks its share of the input
+and they swap shares), the rest is NumPy over every leg.  Agents get one
+run-wide index (genesis order, then agents met), the same in every group.
+Per round the kernel runs every step of the round for all our shards.  What changes is only
 where the rules run, never which rules or in which order: the kernel takes the
 round's messages in send order, so each shard takes its own messages in
 ascending send number (§13.3), and a shard's sends are kept in the order it
@@ -31,12 +38,16 @@ import numpy as np
 
 from altledger.fast.twopc import kernel
 from altledger.fast.twopc.batch import GroupFinal, NeedsPython, RoundReport
-from altledger.fast.twopc.txtable import AgentTable
 from altledger.reference.encoding import CrossAgentTx, LegKind
 
 AMOUNT_LIMIT = 1 << 60
 NONCE_LIMIT = 1 << 62
 MAX_PARTICIPANTS = 16                      # a transaction has at most 16 legs (§E.6.2)
+
+
+def _filled(shape: Any, fill: int, dtype: Any) -> np.ndarray:
+    """``np.full``; for 0, ``np.zeros`` (fresh zero pages from the OS instead of writing every byte)."""
+    return np.zeros(shape, dtype=dtype) if fill == 0 else np.full(shape, fill, dtype=dtype)
 
 
 class Growable:
@@ -45,13 +56,13 @@ class Growable:
     def __init__(self, dtype: Any, fill: int = 0, width: int = 0) -> None:
         self.fill = fill
         self.width = width
-        self.data = np.full((16, width) if width else 16, fill, dtype=dtype)
+        self.data = _filled((16, width) if width else 16, fill, dtype)
         self.size = 0
 
     def reserve(self, size: int) -> None:
         if size > len(self.data):
             capacity = max(size, 2 * len(self.data))
-            grown = np.full((capacity, self.width) if self.width else capacity, self.fill, dtype=self.data.dtype)
+            grown = _filled((capacity, self.width) if self.width else capacity, self.fill, self.data.dtype)
             grown[:len(self.data)] = self.data
             self.data = grown
 
@@ -63,6 +74,40 @@ class Growable:
             self.data[start:start + len(values)] = values
         self.size = start + len(values)
         return start
+
+
+def _int64_column(values: list[int], limit: int) -> np.ndarray:
+    """``values`` as int64, every value at or above ``limit`` replaced by ``limit`` (the caller only
+    asks whether our legs reach the limit; other groups' values are never used beyond that)."""
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return np.array([value if value < limit else limit for value in values], dtype=np.int64)
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """A 64-bit finaliser (multiply, xor-shift; wrapping): spreads the bits of each uint64."""
+    values = values ^ values >> np.uint64(31)
+    values *= np.uint64(0xFF51AFD7ED558CCD)
+    return values ^ values >> np.uint64(33)
+
+
+def _fingerprint_legs(code: np.ndarray, debit: np.ndarray, amount: np.ndarray, nonce: np.ndarray) -> np.ndarray:
+    """A wrapping 64-bit mix of each leg's (agent index, kind, amount, nonce): equal legs, equal values.
+
+    Only a hint for finding equal transactions: every match is checked exactly (``_content``).
+    """
+    return _mix(code.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+                ^ amount.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+                ^ nonce.astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+                ^ debit.astype(np.uint64) * np.uint64(0x27D4EB2F165667C5))
+
+
+def _content(tx: CrossAgentTx) -> tuple:
+    """What determines ``tx``'s encoding, hence its txid (§3.2): ``user_data`` and every leg's agent,
+    kind, amount and nonce, in canonical order (``kind`` is a ``LegKind``, so ``is DEBIT`` keeps it)."""
+    debit = LegKind.DEBIT
+    return tx.user_data, tuple([(leg.agent, leg.kind is debit, leg.amount, leg.nonce) for leg in tx.legs])
 
 
 class ArrayShardGroup:
@@ -99,19 +144,23 @@ class ArrayShardGroup:
         self.leg_debit = Growable(np.bool_)
         self.leg_amount = Growable(np.int64)
         self.leg_nonce = Growable(np.int64)
-        self.agents = AgentTable(shard_count)
-        self.bal = Growable(np.int64)
-        self.nonce = Growable(np.int64)
+        self.mine_array = np.array(self.mine, dtype=np.bool_)
+        # Agents by a run-wide index: genesis order, then agents not in genesis in input order (``_join``);
+        # every group builds the same index.  agent_shard[a] = int_be(AgentId) mod K (§2.2).
+        self.ids: list[bytes] = list(genesis)
+        self.agent_index: dict[bytes, int] = {agent: a for a, agent in enumerate(self.ids)}
+        self.agent_shard = Growable(np.int64)
+        self.agent_shard.extend([int.from_bytes(agent, "big") % shard_count for agent in self.ids])
+        self.bal = Growable(np.int64)                          # the store (§4.1); only our agents' entries
+        self.nonce = Growable(np.int64)                        # are ever read or written
         self.lock = Growable(np.int64, fill=-1)
-        # agent_code[a]: the index of one of our agents, or -1 - shard for another block's agent (§2.2)
-        self.agent_code: dict[bytes, int] = {}
-        balances = [(self._learn(agent), amount) for agent, amount in genesis.items()   # §2.1: genesis
-                    if amount and self.mine[int.from_bytes(agent, "big") % shard_count]]  # of our agents
-        for array in (self.bal, self.nonce, self.lock):
-            array.reserve(len(balances))
-            array.size = len(balances)
-        for a, amount in balances:
-            self.bal.data[a] = amount
+        self._grow_store()
+        try:
+            amounts = np.array(list(genesis.values()), dtype=np.int64)
+        except OverflowError:
+            raise NeedsPython("a genesis balance does not fit in int64") from None
+        ours = self.mine_array[self.agent_shard.data[:len(self.ids)]]
+        self.bal.data[:len(self.ids)] = np.where(ours, amounts, 0)           # §2.1: genesis of our agents
         self.log = Growable(np.int64, width=2)
         self.end_code = Growable(np.int64)
         self.end_next = Growable(np.int64, fill=-1)
@@ -121,114 +170,216 @@ class ArrayShardGroup:
         self.out = Growable(np.int64, width=5)                 # reused round to round (no fresh pages)
         self.no_votes = Growable(np.int64, width=3)
         self.coordinated = 0
-        self.seen: dict[tuple, int] = {}
-        self.position = 0
+        # input position p = batch_starts[b] + index in batch b (the input is not copied: a worker
+        # that walked every transaction would copy every page holding one, see ingest_share)
+        self.input_size = total
+        self.batch_starts = np.cumsum([0] + [len(batch) for batch in batches[:-1]]).astype(np.int64)
+        self.submissions: list[np.ndarray] | None = None      # per batch, its round-1 messages (ingest)
         self.batch = -1
         self.round = 0
         self.local = np.empty((0, 4), dtype=np.int64)          # last round's messages among our shards
         self.first_no: dict[int, tuple[int, int, int, int]] = {}
-        self.history: list[tuple[int, int, int, bytes]] = []
+        self.sent_rows = Growable(np.int64, width=4)            # every message we sent, in order, and
+        self.sent_counts: list[tuple[int, int, np.ndarray]] = []   # per round, how many per owned shard
 
-    def _learn(self, agent: bytes) -> int:
-        """``agent_code`` of an agent met for the first time (its arrays grow at the end of the batch)."""
-        code = self.agent_code.get(agent)
-        if code is None:
-            shard = int.from_bytes(agent, "big") % self.shard_count        # §2.2
-            code = self.agents.intern(agent) if self.mine[shard] else -1 - shard
-            self.agent_code[agent] = code
-        return code
+    def _grow_store(self) -> None:
+        """Store and lock entries for every agent indexed so far (new ones: balance 0, nonce 0, no lock)."""
+        for array in (self.bal, self.nonce, self.lock):
+            array.reserve(len(self.ids))
+            array.size = len(self.ids)
 
-    # -- rounds ---------------------------------------------------------------------------------
+    # -- the input as arrays --------------------------------------------------------------------
 
-    def start_batch(self, b: int) -> RoundReport:
-        """Round 1 of batch ``b``: turn the batch into arrays (what ``ShardGroup.start_batch`` computes),
-        then every owned coordinator takes its submissions in the order given (§13.3)."""
-        self.batch, self.round = b, 1
-        mine, seen, agent_code, own_shard = self.mine, self.seen, self.agent_code.get, self.agents.shard
-        learn, debit_kind = self._learn, LegKind.DEBIT
-        positions, coordinators, first_slots, slot_counts = [], [], [], []
-        slot_shards, slot_ts, slot_leg_counts, own_legs = [], [], [], []
-        coordinated, part_counts, flat_parts = [], [], []
-        submissions: list[tuple[int, int, int]] = []           # (coordinator, order, t)
-        slot_base, leg_base = self.slot_shard.size, self.leg_agent.size
-        for p, tx in enumerate(self.batches[b], start=self.position):
-            legs = tx.legs
-            codes = [agent_code(leg.agent) for leg in legs]    # our agent: its index; others: -1 - shard
-            if None in codes:
-                codes = [learn(leg.agent) for leg in legs]
-            for code in codes:
-                if code >= 0:
-                    break
-            else:
-                continue                                       # none of its shards is ours
-            coordinator = -1
-            ours: dict[int, list] = {}
-            for leg, code in zip(legs, codes):                 # canonical order (§3.1)
-                if coordinator < 0 and leg.kind is debit_kind:  # §3.4: shard of the first debit leg
-                    coordinator = own_shard[code] if code >= 0 else -1 - code
-                if code >= 0:
-                    entry = (code, leg.kind is debit_kind, leg.amount, leg.nonce)
-                    here = ours.get(own_shard[code])
-                    if here is None:
-                        ours[own_shard[code]] = [entry]
-                    else:
-                        here.append(entry)
-            positions.append(p)
-            coordinators.append(coordinator)
-            first_slots.append(slot_base + len(slot_shards))
-            slot_counts.append(len(ours))
-            for s, here in ours.items():                       # one slot per (p, our shard), legs contiguous
-                slot_shards.append(s)
-                slot_ts.append(p)
-                slot_leg_counts.append(len(here))
-                own_legs += here
-            if mine[coordinator]:
-                shards = [own_shard[code] if code >= 0 else -1 - code for code in codes]
-                key = (tx.user_data, tuple([(leg.agent, leg.kind, leg.amount, leg.nonce) for leg in legs]))
-                t = seen.setdefault(key, p)                    # the first occurrence names it (§3.2)
-                if t == p:
-                    participants = sorted(set(shards))         # §3.3
-                    coordinated.append(t)
-                    part_counts.append(len(participants))
-                    flat_parts.extend(participants)
-                submissions.append((coordinator, len(submissions), t))
-        self.position += len(self.batches[b])
-        try:                                                   # values beyond int64 raise OverflowError
-            columns = np.array(own_legs, dtype=np.int64).reshape(-1, 4)
-        except OverflowError:
-            raise NeedsPython("an amount or a nonce does not fit in int64") from None
-        amounts, nonces = columns[:, 2], columns[:, 3]
-        if len(amounts) and (amounts.max() >= AMOUNT_LIMIT or nonces.max() >= NONCE_LIMIT):
+    def ingest_share(self, lo: int, hi: int) -> tuple:
+        """The legs of the transactions at input positions ``lo … hi − 1`` as arrays: the only per-leg
+        Python work of a run (a few list comprehensions).
+
+        Returns ``(sizes, agents, debit, amount, nonce, fresh, user_data)``: legs per transaction, then
+        per leg in canonical order (§3.1) its agent's index (agents not indexed yet: ``-1 - k`` for
+        ``fresh[k]``, indexed later by ``_join`` in the same order in every group), whether it is a
+        debit, and its amount and nonce (values at or above the int64 limits clipped to them: see
+        ``_int64_column``); last, each transaction's ``user_data``.
+        Worker processes each compute one share and swap them (``workers.schedule``); a forked
+        worker touches only its share's objects, so only their pages are copied (reference counts).
+        """
+        txs = self._input(lo, hi)
+        sizes = np.array([len(tx.legs) for tx in txs], dtype=np.int64)
+        legs = [leg for tx in txs for leg in tx.legs]
+        agents = [leg.agent for leg in legs]
+        index = self.agent_index
+        get = index.get
+        codes = [get(agent) for agent in agents]
+        fresh: dict[bytes, int] = {}
+        if None in codes:
+            codes = [index[agent] if agent in index else -1 - fresh.setdefault(agent, len(fresh)) for agent in agents]
+        debit_kind = LegKind.DEBIT
+        debit = np.array([leg.kind is debit_kind for leg in legs], dtype=np.bool_)
+        amount = _int64_column([leg.amount for leg in legs], AMOUNT_LIMIT)
+        nonce = _int64_column([leg.nonce for leg in legs], NONCE_LIMIT)
+        return sizes, np.array(codes, dtype=np.int64), debit, amount, nonce, list(fresh), [tx.user_data for tx in txs]
+
+    def _input(self, lo: int, hi: int) -> list[CrossAgentTx]:
+        """The transactions at input positions ``lo … hi − 1``."""
+        out: list[CrossAgentTx] = []
+        for b, start in enumerate(self.batch_starts.tolist()):
+            batch = self.batches[b]
+            if start < hi and start + len(batch) > lo:
+                out += batch[max(lo - start, 0):hi - start]
+        return out
+
+    def _tx_at(self, p: int) -> CrossAgentTx:
+        """The transaction at input position ``p``."""
+        b = int(np.searchsorted(self.batch_starts, p, side="right")) - 1
+        return self.batches[b][p - int(self.batch_starts[b])]
+
+    def _join(self, shares: Sequence[tuple]) -> tuple[Any, ...]:
+        """The shares (consecutive, in input order) joined, each fresh agent indexed (§2.2)."""
+        columns: list[list[np.ndarray]] = [[], [], [], [], []]
+        user_data: list[bytes] = []
+        for sizes, agents, debit, amount, nonce, fresh, their_user_data in shares:
+            user_data += their_user_data
+            if fresh:
+                indices = np.array([self._index_agent(agent) for agent in fresh], dtype=np.int64)
+                agents = np.where(agents >= 0, agents, indices[np.where(agents < 0, -1 - agents, 0)])
+            for column, values in zip(columns, (sizes, agents, debit, amount, nonce)):
+                column.append(values)
+        self._grow_store()
+        return (*(np.concatenate(column) for column in columns), user_data)
+
+    def _index_agent(self, agent: bytes) -> int:
+        found = self.agent_index.get(agent)
+        if found is None:
+            found = self.agent_index[agent] = len(self.ids)
+            self.ids.append(agent)
+            self.agent_shard.extend([int.from_bytes(agent, "big") % self.shard_count])     # §2.2
+        return found
+
+    def ingest(self, shares: Sequence[tuple] | None = None) -> None:
+        """Turn the whole input into the kernel's arrays (what ``ShardGroup.start_batch`` computes per
+        batch, for every batch at once: none of it depends on how earlier batches ran).
+
+        ``shares``: ``ingest_share`` of consecutive parts of the input, in order (worker processes
+        compute one part each and swap them); ``None``: this group ingests everything itself.  Past
+        that, all is NumPy over every leg at once.  Per transaction at input position ``p``:
+
+        * shard of each leg: ``int_be(AgentId) mod K`` (§2.2), per agent index (``agent_shard``);
+        * ``coord_of[p]``: the shard of its first debit leg in canonical order (§3.4);
+        * a *slot* per (p, our shard holding legs of it) with those legs in canonical order (§3.3)
+          — nothing at all when none of its shards is ours;
+        * where our shard coordinates it: its identity ``t``, the position of the first transaction
+          with the same content (§3.2, ``_first_occurrence``), and for a first occurrence its
+          participants, the ascending distinct shards of its legs (§3.3);
+        * per batch, the round-1 submissions: by coordinator, each in the order given (§13.3).
+        """
+        n = self.input_size
+        if shares is None:
+            shares = [self.ingest_share(0, n)]
+        sizes, code, debit, amount, nonce, user_data = self._join(shares)
+        if len(sizes) != n:
+            raise RuntimeError(f"the shares hold {len(sizes)} transactions, the input {n}")
+        shard = self.agent_shard.data[code]                                           # §2.2
+        own = self.mine_array[shard]                                                  # a leg on our shard
+        p_of = np.repeat(np.arange(n, dtype=np.int64), sizes)                         # leg -> position
+        # coordinator(p): shard of the first debit leg (§3.4); -1 when it has none, as in ShardGroup
+        coordinator = np.full(n, -1, dtype=np.int64)
+        debits = np.flatnonzero(debit)
+        if len(debits):
+            first = np.ones(len(debits), dtype=np.bool_)
+            first[1:] = p_of[debits[1:]] != p_of[debits[:-1]]
+            coordinator[p_of[debits[first]]] = shard[debits[first]]
+        relevant = np.bincount(p_of[own], minlength=n) > 0                            # holds one of our legs
+        # slots: our legs grouped by (p, shard); a stable sort keeps canonical order inside a slot
+        own_legs = np.flatnonzero(own)
+        key = p_of[own_legs] * self.shard_count + shard[own_legs]
+        order = np.argsort(key, kind="stable")
+        own_legs, key = own_legs[order], key[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
+        slot_p = p_of[own_legs[starts]]
+        leg_amount, leg_nonce = amount[own_legs], nonce[own_legs]
+        if len(own_legs) and (leg_amount.max() >= AMOUNT_LIMIT or leg_nonce.max() >= NONCE_LIMIT):
             raise NeedsPython("an amount is 2**60 or more, or a nonce 2**62 or more")
-        agents = len(self.agents.ids)
-        for array in (self.bal, self.nonce, self.lock):        # agents met for the first time
-            array.reserve(agents)
-            array.size = agents
-        if positions:
-            self.coord_of[positions] = coordinators
-            self.slot_first[positions] = first_slots
-            self.slot_count[positions] = slot_counts
-        if coordinated:
-            self.nparts[coordinated] = part_counts
-            self.part_first[coordinated] = np.cumsum([0] + part_counts[:-1]) + self.parts.extend(flat_parts)
-        self.coordinated += len(coordinated)
-        leg_firsts = np.cumsum([0] + slot_leg_counts[:-1], dtype=np.int64) + leg_base if slot_leg_counts else []
-        self.slot_shard.extend(slot_shards)
-        self.slot_t.extend(slot_ts)
-        self.rm.extend(np.zeros(len(slot_shards), dtype=np.int8))
-        self.leg_first.extend(leg_firsts)
-        self.leg_count.extend(slot_leg_counts)
-        self.leg_agent.extend(columns[:, 0])
-        self.leg_debit.extend(columns[:, 1].astype(np.bool_))
-        self.leg_amount.extend(amounts)
-        self.leg_nonce.extend(nonces)
+        held = np.flatnonzero(relevant)
+        self.coord_of[held] = coordinator[held]
+        self.slot_first[held] = np.searchsorted(slot_p, held)
+        self.slot_count[held] = np.bincount(slot_p, minlength=n)[held]
+        self.slot_shard.extend(shard[own_legs[starts]])
+        self.slot_t.extend(slot_p)
+        self.rm.extend(np.zeros(len(starts), dtype=np.int8))
+        self.leg_first.extend(starts)
+        self.leg_count.extend(np.diff(np.r_[starts, len(own_legs)]))
+        self.leg_agent.extend(code[own_legs])
+        self.leg_debit.extend(debit[own_legs])
+        self.leg_amount.extend(leg_amount)
+        self.leg_nonce.extend(leg_nonce)
+        # the transactions we coordinate, in input order: their identity and participants
+        coordinated = np.flatnonzero(relevant & self.mine_array[coordinator])
+        ts, first_ones = self._first_occurrence(coordinated, code, debit, amount, nonce, sizes, user_data)
+        if len(first_ones):                                    # participants(t), ascending (§3.3)
+            is_first = np.zeros(n, dtype=np.bool_)
+            is_first[first_ones] = True
+            on_first = is_first[p_of]
+            pairs = np.sort(p_of[on_first] * self.shard_count + shard[on_first])
+            pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]            # distinct (p, shard), ascending
+            part_counts = np.bincount(pairs // self.shard_count, minlength=n)[first_ones]
+            start = self.parts.extend(pairs % self.shard_count)
+            self.nparts[first_ones] = part_counts
+            self.part_first[first_ones] = start + np.cumsum(part_counts) - part_counts
+        self.coordinated = len(first_ones)
         # every slot writes at most two records, every coordinated transaction two (§5.1)
         self.log.reserve(2 * self.slot_shard.size + 2 * self.coordinated)
         self.end_code.reserve(self.coordinated)
         self.end_next.reserve(self.coordinated)
-        submissions.sort()                                     # by coordinator, then in the order given
-        messages = np.array([(c, -1, t, 0) for c, _, t in submissions], dtype=np.int64).reshape(-1, 4)
-        return self._round(messages)
+        # submissions of batch b: (coordinator, -1, t, 0) by batch, then coordinator, then position
+        batch_of = np.searchsorted(self.batch_starts, coordinated, side="right") - 1
+        by_coordinator = coordinator[coordinated]
+        order = np.argsort(batch_of * (self.shard_count + 1) + by_coordinator + 1, kind="stable")  # stable:
+        # positions ascend within (batch, coordinator)
+        messages = np.zeros((len(coordinated), 4), dtype=np.int64)
+        messages[:, 0] = by_coordinator[order]
+        messages[:, 1] = -1
+        messages[:, 2] = ts[order]
+        bounds = np.searchsorted(batch_of[order], np.arange(len(self.batches) + 1))
+        self.submissions = [messages[bounds[b]:bounds[b + 1]] for b in range(len(self.batches))]
+
+    def _first_occurrence(self, coordinated: np.ndarray, code: np.ndarray, debit: np.ndarray,
+                          amount: np.ndarray, nonce: np.ndarray, sizes: np.ndarray,
+                          user_data: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """``t`` for each coordinated position: the input position of the first transaction with the
+        same content (``user_data`` and every leg's agent, kind, amount and nonce determine the
+        encoding, hence the txid: §3.2); and the coordinated positions that are first occurrences.
+
+        Transactions are grouped by a 64-bit key: a wrapping sum of mixes of their legs' arrays and
+        of ``hash(user_data)``, so equal content always gives equal keys.  Within a group the first
+        position is taken only after comparing the contents exactly (``_content``); when they
+        differ (a collision), exact content decides, in input order — so a collision costs time,
+        never a wrong identity.
+        """
+        running = np.zeros(len(code) + 1, dtype=np.uint64)      # sum of the legs' mixes up to each leg
+        np.cumsum(_fingerprint_legs(code, debit, amount, nonce), out=running[1:])
+        ends = np.cumsum(sizes)
+        positions = coordinated.tolist()
+        user_hash = np.array([hash(user_data[p]) for p in positions], dtype=np.int64).astype(np.uint64)
+        keys = (running[ends] - running[ends - sizes])[coordinated] ^ _mix(user_hash)
+        _, first_index, group = np.unique(keys, return_index=True, return_inverse=True)   # first: stable
+        found = coordinated[first_index[group]]                # the first position with the same key
+        exact: dict[tuple, int] = {}
+        for k in np.flatnonzero(found != coordinated).tolist():
+            t, p = int(found[k]), positions[k]                 # a key met before: same content?
+            first, this = _content(self._tx_at(t)), _content(self._tx_at(p))
+            if first != this:                                  # a collision: exact content decides
+                exact.setdefault(first, t)
+                found[k] = exact.setdefault(this, p)
+        return found, coordinated[found == coordinated]
+
+    # -- rounds ---------------------------------------------------------------------------------
+
+    def start_batch(self, b: int) -> RoundReport:
+        """Round 1 of batch ``b``: every owned coordinator takes its submissions in the order given
+        (§13.3); the input is turned into arrays first if it has not been yet (``ingest``)."""
+        if self.submissions is None:
+            self.ingest()
+        self.batch, self.round = b, 1
+        return self._round(self.submissions[b])
 
     def run_round(self, incoming: Sequence[bytes | None]) -> RoundReport:
         """Round ``r > 1``: last round's messages to our shards, lower blocks first, then ours, then higher
@@ -273,13 +424,9 @@ class ArrayShardGroup:
         sent = out[:counters[2]]
         sent = sent[np.argsort(sent[:, 0], kind="stable")]          # per sender, in the order it sent
         counts = np.bincount(sent[:, 0] - self.first_owned, minlength=len(self.owned))
-        if self.keep_history and len(sent):
-            start = 0
-            for local, count in enumerate(counts.tolist()):
-                if count:
-                    block = np.ascontiguousarray(sent[start:start + count, 1:])
-                    self.history.append((b, r, self.first_owned + local, block.tobytes()))
-                    start += count
+        if self.keep_history and len(sent):                         # the round's messages, by sender
+            self.sent_rows.extend(sent[:, 1:])
+            self.sent_counts.append((b, r, counts))
         groups = self.owner[sent[:, 1]]
         self.local = np.ascontiguousarray(sent[groups == self.index, 1:])
         remote: list[bytes | None] = [None] * self.groups
@@ -298,11 +445,15 @@ class ArrayShardGroup:
         unfinished = set(slot_t[rm == kernel.PREPARED].tolist())
         busy = np.nonzero(self.phase)[0].tolist()
         unfinished.update(busy)
-        ids = self.agents.ids
-        bal, nonce = self.bal.data.tolist(), self.nonce.data.tolist()
+        # the store of each of our shards: its agents whose balance or nonce is not 0 (an entry (0, 0)
+        # is the same as none: a store maps every agent to (0, 0) until it holds something, §4.1)
+        ids, agents = self.ids, len(self.ids)
+        bal, nonce, agent_shard = self.bal.data[:agents], self.nonce.data[:agents], self.agent_shard.data[:agents]
+        held = np.flatnonzero(self.mine_array[agent_shard] & ((bal != 0) | (nonce != 0)))
         stores: dict[int, dict[bytes, tuple[int, int]]] = {s: {} for s in self.owned}
-        for a, agent in enumerate(ids):
-            stores[self.agents.shard[a]][agent] = (bal[a], nonce[a])
+        for a, s, balance, count in zip(held.tolist(), agent_shard[held].tolist(), bal[held].tolist(),
+                                        nonce[held].tolist()):
+            stores[s][ids[a]] = (balance, count)
         shards = {}
         for local, s in enumerate(self.owned):
             buffer, k = [], int(self.buf_head[local])
@@ -315,4 +466,16 @@ class ArrayShardGroup:
                      for t in busy if int(self.coord_of[t]) == s}
             shards[s] = {"up": True, "log": np.ascontiguousarray(log[log[:, 0] == s, 1]).tobytes(),
                          "buffer": buffer, "store": stores[s], "coord": coord}
-        return GroupFinal(shards, self.first_no, sorted(committed), sorted(unfinished), self.history)
+        return GroupFinal(shards, self.first_no, sorted(committed), sorted(unfinished), self._history())
+
+    def _history(self) -> list[tuple[int, int, int, bytes]]:
+        """``(batch, round, shard, packed messages it sent)`` per round and sending shard, in order."""
+        data = self.sent_rows.data[:self.sent_rows.size].tobytes()
+        width = 4 * 8                                          # bytes per message row
+        history, offset = [], 0
+        for b, r, counts in self.sent_counts:
+            for local, count in enumerate(counts.tolist()):
+                if count:
+                    history.append((b, r, self.first_owned + local, data[offset:offset + count * width]))
+                    offset += count * width
+        return history

@@ -12,8 +12,16 @@ workers and collects their final states — no per-round hop through it, so
 each round costs one exchange between the workers.
 
 Why fork: the input (lists of ``CrossAgentTx`` objects) is inherited by the
-children without pickling, and every worker derives the compact form of the
-transactions that touch its shards in parallel with the others.  A worker
+children without pickling.  With the numba engine, worker ``w`` of ``W``
+turns only input positions ``w·n/W … (w+1)·n/W − 1`` into leg arrays
+(``ArrayShardGroup.ingest_share``: the per-leg Python work, and the pages a
+forked child must copy because reference counts change, are split between
+the workers); the workers swap these shares once per run, so each then holds
+the whole input as arrays and derives what its shards need with NumPy.
+Links between workers send both ways at once (``_duplex``): one hop per
+round.  A worker's message history and logs, nearly all of its final state's
+bytes, reach the parent through an in-memory file (``_stow``) rather than
+being pickled through the pipe.  A worker
 that fails reports its traceback to the parent and closes its links, so its
 peers stop too; the parent raises the root cause.  ``workers = 1`` runs the
 same loop with no peers.
@@ -22,44 +30,105 @@ same loop with no peers.
 from __future__ import annotations
 
 import gc
+import mmap
 import multiprocessing
+import os
 import pickle
+import select
+import struct
 import time
 import traceback
 from multiprocessing.connection import wait
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from altledger.fast.twopc.batch import BatchResult, NeedsPython, blocks, group_class, merge
+from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, blocks, group_class, merge
 from altledger.reference.encoding import CrossAgentTx
 
 PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
 
 
+def _duplex(connection: Any, data: bytes) -> bytes:
+    """Send ``data`` to the other end of ``connection`` and receive what it sends, at the same time.
+
+    Both ends send at once (length-prefixed), writing without blocking and reading whatever has
+    arrived, until both directions are done; so neither waits for the other's send, whatever the
+    sizes (no deadlock even when neither message fits the socket's buffer), and each round costs
+    one hop instead of two.  End-of-file before the whole message arrived: ``EOFError``.
+    """
+    fd = connection.fileno()
+    outgoing = memoryview(struct.pack("!Q", len(data)) + data)
+    sent = 0
+    incoming = bytearray()
+    wanted = 8                                  # the length prefix, then the message: never read past it
+    while True:
+        moved = False
+        if sent < len(outgoing):
+            try:
+                written = os.write(fd, outgoing[sent:])
+                sent += written
+                moved = written > 0
+            except BlockingIOError:
+                pass
+        if len(incoming) < wanted:
+            try:
+                chunk = os.read(fd, wanted - len(incoming))
+            except BlockingIOError:
+                chunk = None
+            if chunk is not None:
+                if not chunk:
+                    raise EOFError("the peer worker closed its link")
+                incoming += chunk
+                moved = True
+                if wanted == 8 and len(incoming) == 8:
+                    wanted += struct.unpack("!Q", incoming)[0]
+        if sent == len(outgoing) and len(incoming) == wanted:
+            return bytes(incoming[8:])
+        if not moved:
+            select.select([fd] if len(incoming) < wanted else [], [fd] if sent < len(outgoing) else [], [])
+
+
+def _swap(peers: dict[int, Any], me: int, outgoing: Callable[[int], Any]) -> dict[int, Any]:
+    """Send every peer ``g`` the value ``outgoing(g)``, receive each peer's value for us.
+
+    Pair by pair in ascending peer order, both ends of a pair sending at once (``_duplex``).  Every
+    worker walks its pairs in ascending (lower, higher) order, one global order, so the first pair
+    not yet done always has both its workers at it: no deadlock, and no thread is needed.
+    """
+    received = {}
+    for g in sorted(peers):
+        data = pickle.dumps(outgoing(g), protocol=pickle.HIGHEST_PROTOCOL)
+        received[g] = pickle.loads(_duplex(peers[g], data))
+    return received
+
+
 def _exchange(peers: dict[int, Any], me: int, counts: list[int], remote: Sequence[bytes | None]) -> tuple[
         dict[int, list[int]], list[bytes | None]]:
-    """Send every peer our counts and its messages, receive theirs.
-
-    Pair by pair in ascending peer order; within a pair the lower-numbered
-    worker sends first and the higher receives first.  Every worker walks the
-    pairs in the same global order, so no two workers wait on each other's
-    send at once (no deadlock, whatever a pipe holds), and no thread is needed.
-    """
+    """Send every peer our counts and its messages, receive theirs (``_swap``)."""
+    received = _swap(peers, me, lambda g: (counts, remote[g]))
     all_counts = {me: counts}
     incoming: list[bytes | None] = [None] * (len(peers) + 1)
-    for g in sorted(peers):
-        connection = peers[g]
-        outgoing = pickle.dumps((counts, remote[g]), protocol=pickle.HIGHEST_PROTOCOL)
-        if me < g:
-            connection.send_bytes(outgoing)
-            all_counts[g], incoming[g] = pickle.loads(connection.recv_bytes())
-        else:
-            all_counts[g], incoming[g] = pickle.loads(connection.recv_bytes())
-            connection.send_bytes(outgoing)
+    for g, (their_counts, messages) in received.items():
+        all_counts[g], incoming[g] = their_counts, messages
     return all_counts, incoming
+
+
+def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any]) -> None:
+    """Turn the input into the group's arrays before the first batch.  A group that can ingest a
+    share (``ArrayShardGroup.ingest_share``) walks only input positions ``me·n/W … (me+1)·n/W − 1``;
+    the workers swap their shares, so each sees the whole input, in order, having walked its part.
+    (A group without ``ingest_share`` takes each batch in ``start_batch``.)"""
+    if not peers or not hasattr(group, "ingest_share"):
+        return
+    n = group.input_size
+    mine = group.ingest_share(me * n // groups, (me + 1) * n // groups)
+    shares = _swap(peers, me, lambda g: mine)
+    shares[me] = mine
+    group.ingest([shares[g] for g in range(groups)])
 
 
 def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_count: int) -> list[list[list[int]]]:
     """A worker's round schedule over all batches (the parallel form of ``batch.drive``)."""
+    _ingest(group, me, groups, peers)
     round_counts: list[list[list[int]]] = []
     for b in range(batch_count):
         report = group.start_batch(b)
@@ -76,15 +145,61 @@ def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_coun
     return round_counts
 
 
+def _stow(final: GroupFinal, fd: int) -> GroupFinal:
+    """Write the final state's message history and logs (nearly all of its bytes) to the file ``fd``,
+    leaving their lengths in their place; ``_unstow`` reads them back.  A file in memory costs one
+    copy each way instead of pickling tens of megabytes through the pipe to the parent."""
+    blobs = [blob for _, _, _, blob in final.history] + [state["log"] for state in final.shards.values()]
+    offset = 0
+    for start in range(0, len(blobs), 1024):                  # at most IOV_MAX buffers per call
+        chunk = blobs[start:start + 1024]
+        size = sum(len(blob) for blob in chunk)
+        written = os.pwritev(fd, chunk, offset)
+        if written < size:                                     # short write: the rest one by one
+            data = memoryview(b"".join(chunk))
+            while written < size:
+                written += os.pwrite(fd, data[written:], offset + written)
+        offset += size
+    final.history = [(b, r, s, len(blob)) for b, r, s, blob in final.history]
+    for state in final.shards.values():
+        state["log"] = len(state["log"])
+    return final
+
+
+def _unstow(final: GroupFinal, fd: int) -> GroupFinal:
+    """The final state as the worker had it before ``_stow``."""
+    total = sum(size for _, _, _, size in final.history) + sum(state["log"] for state in final.shards.values())
+    if os.fstat(fd).st_size < total:
+        raise RuntimeError(f"a worker's final state file holds {os.fstat(fd).st_size} of {total} bytes")
+    data = mmap.mmap(fd, total, prot=mmap.PROT_READ) if total else b""
+    offset = 0
+    history = []
+    for b, r, s, size in final.history:
+        history.append((b, r, s, data[offset:offset + size]))
+        offset += size
+    final.history = history
+    for state in final.shards.values():
+        size = state["log"]
+        state["log"] = data[offset:offset + size]
+        offset += size
+    if total:
+        data.close()
+    return final
+
+
 def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, groups: int, engine: str,
-           args: tuple, batch_count: int) -> None:
+           args: tuple, batch_count: int, fd: int | None = None) -> None:
     gc.disable()                         # see batch.gc_paused
     for connection in others:            # link ends inherited by fork that belong to other workers:
         connection.close()               # closed, so a peer that dies is seen as end-of-file
+    for connection in peers.values():    # _duplex writes what fits and reads what has arrived
+        os.set_blocking(connection.fileno(), False)
     try:
         group = group_class(engine)(*args)
         round_counts = schedule(group, me, groups, peers, batch_count)
         final = group.finish()
+        if fd is not None:
+            final = _stow(final, fd)
         parent.send(("ok", (final, round_counts, time.process_time())))
     except NeedsPython as reason:        # the parent reruns with the Python engine
         parent.send(("needs-python", str(reason)))
@@ -98,6 +213,20 @@ def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, group
             connection.close()
 
 
+def _memory_files(count: int) -> list[int]:
+    """One in-memory file per worker for its final state's bulk (``_stow``); none (the pipe carries
+    everything) where the OS has no ``memfd_create``."""
+    files: list[int] = []
+    try:
+        for g in range(count):
+            files.append(os.memfd_create(f"altledger-batch-{g}"))
+    except (AttributeError, OSError):
+        for fd in files:
+            os.close(fd)
+        return []
+    return files
+
+
 def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[CrossAgentTx]],
                    workers: int, keep_history: bool = True, engine: str = "python") -> BatchResult:
     """Run the batches with ``workers`` worker processes (``workers = 1`` too: same code path)."""
@@ -107,6 +236,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
         from altledger.fast.twopc import kernel
         kernel.warm()                    # compiled once here; the forked workers inherit it
     context = multiprocessing.get_context("fork")
+    files = _memory_files(workers)
     links = {(a, b): context.Pipe() for a in range(workers) for b in range(a + 1, workers)}
     processes, parents = [], []
     try:
@@ -124,7 +254,8 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             parent_end, child_end = context.Pipe()
             process = context.Process(target=_serve, daemon=True, args=(
                 child_end, peers, others + [parent_end], g, workers, engine,
-                (shard_count, block, owner, genesis, batches, keep_history), len(batches)))
+                (shard_count, block, owner, genesis, batches, keep_history), len(batches),
+                files[g] if files else None))
             process.start()
             child_end.close()
             processes.append(process)
@@ -152,16 +283,18 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
         if causes:
             g, reply = min(causes.items())
             raise RuntimeError(f"batch worker {processes[g].pid} failed:\n{reply}")
+        finals = [_unstow(replies[g][1][0], files[g]) if files else replies[g][1][0] for g in range(workers)]
     finally:
         for connection in parents:
             connection.close()
+        for fd in files:
+            os.close(fd)
         for process in processes:
             if process.is_alive():
                 process.join(timeout=0.5 if len(processes) > 1 else 5)
             if process.is_alive():
                 process.terminate()
                 process.join()
-    finals = [replies[g][1][0] for g in range(workers)]
     result = merge(shard_count, genesis, batches, finals, replies[0][1][1], workers)
     result.worker_cpu = [replies[g][1][2] for g in range(workers)]
     return result

@@ -1,0 +1,175 @@
+"""Batch mode's ingest (``arraygroup.ArrayShardGroup.ingest``) on the inputs it has special paths for.
+
+The numba engine turns the input into arrays once per run, each worker
+walking only its share of the transactions and the workers swapping shares.
+These tests run inputs that take every special path of that code against
+the reference's round schedule (outcomes, stores, logs, buffers,
+coordinator tables, every message and its send number, the registration
+order, and the whole snapshot):
+
+* transactions equal in content but distinct objects, in the same batch and
+  in later batches, in either worker's share (the first occurrence names the
+  transaction, §3.2), and transactions with the same legs but other
+  ``user_data`` (not the same transaction);
+* agents not in genesis, met first in either worker's share (a run-wide agent
+  index that every worker must build alike);
+* every content key colliding (the exact comparison must decide), with a
+  mutant showing the comparison notices when it does not.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from altledger.fast.twopc import arraygroup, run_batches
+from altledger.fast.twopc.compare import batch_snapshot, fast_comparable, run_reference
+from altledger.fast.twopc.workload import TransferWorkload, make_workload
+from altledger.reference.encoding import CrossAgentTx, Leg, LegKind, agent_id
+from altledger.reference.twopc.snapshot import canonical_json
+from altledger.reference.twopc.snapshot import snapshot_json as reference_snapshot_json
+
+SHARDS = 4
+MODES = [{"workers": None}, {"workers": None, "groups": 3}, {"workers": 1}, {"workers": 2}, {"workers": 3}]
+
+
+def transfer(payer: bytes, payee: bytes, amount: int, nonce: int, user_data: bytes) -> CrossAgentTx:
+    legs = sorted([Leg(payer, LegKind.DEBIT, amount, nonce), Leg(payee, LegKind.CREDIT, amount, 0)],
+                  key=lambda leg: leg.agent)
+    return CrossAgentTx(legs=tuple(legs), user_data=user_data)
+
+
+def copy_of(tx: CrossAgentTx) -> CrossAgentTx:
+    """An equal transaction that is another object (so identity by object would miss it)."""
+    return CrossAgentTx(legs=tuple(Leg(leg.agent, leg.kind, leg.amount, leg.nonce) for leg in tx.legs),
+                        user_data=bytes(tx.user_data))
+
+
+@functools.lru_cache(maxsize=None)
+def tricky_input():
+    workload = TransferWorkload(transfers=240, shards=SHARDS, agents=30, batch=60, hot_agents=3, hot_share=0.1,
+                                bad_nonce=0.05, overdraft=0.05, resubmit=0.05, min_balance=50, max_balance=300,
+                                max_amount=120)
+    genesis, batches = make_workload(11, workload)
+    batches = [list(batch) for batch in batches]
+    payers = sorted(genesis)
+    fresh = [agent_id(f"fresh{i}.cns") for i in range(6)]
+    # fresh agents: paid at the start of the input (worker 0's share) and at the end (the last worker's),
+    # and a fresh agent that pays on (its first debit: nonce 1)
+    batches[0][:0] = [transfer(payers[i], fresh[i], 7 + i, 1, b"fresh-early-%d" % i) for i in range(3)]
+    batches[-1] += [transfer(payers[10 + i], fresh[3 + i], 9, 1, b"fresh-late-%d" % i) for i in range(3)]
+    batches[1].append(transfer(fresh[0], fresh[1], 3, 1, b"fresh-pays"))
+    # copies (equal content, other objects): in the same batch, in a later batch, one near the end of
+    # the input (another worker's share), one before its original's batch; and the same legs with
+    # other user_data (a different transaction)
+    first = batches[0][5]
+    batches[0].append(copy_of(first))
+    batches[2].insert(0, copy_of(first))
+    batches[-1].append(copy_of(batches[1][7]))
+    batches[-1].append(CrossAgentTx(legs=first.legs, user_data=first.user_data + b"-other"))
+    batches[1].insert(3, copy_of(batches[-1][-3]))        # a copy that comes before its original's batch
+    return genesis, batches, run_reference(SHARDS, genesis, batches)
+
+
+def assert_equals_reference(result, reference):
+    assert reference.comparable.differences(fast_comparable(result)) == []
+    assert canonical_json(batch_snapshot(result)) == reference_snapshot_json(reference.cluster)
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda mode: str(mode))
+def test_copies_and_fresh_agents_equal_the_reference(mode):
+    genesis, batches, reference = tricky_input()
+    result = run_batches(SHARDS, genesis, batches, engine="numba", **mode)
+    assert result.engine == "numba"
+    assert_equals_reference(result, reference)
+
+
+def test_the_tricky_input_really_has_copies_and_fresh_agents():
+    genesis, batches, reference = tricky_input()
+    flat = [tx for batch in batches for tx in batch]
+    by_content: dict[CrossAgentTx, set[int]] = {}
+    for tx in flat:                                   # CrossAgentTx compares and hashes by content
+        by_content.setdefault(tx, set()).add(id(tx))
+    assert sum(1 for objects in by_content.values() if len(objects) > 1) >= 3
+    assert len({leg.agent for tx in flat for leg in tx.legs} - set(genesis)) == 6
+    assert reference.comparable.committed > 0 and reference.comparable.aborted > 0
+
+
+def test_ignoring_copies_is_caught(monkeypatch):
+    """Mutant: every coordinated occurrence taken as a first occurrence (no §3.2 identity)."""
+    genesis, batches, reference = tricky_input()
+
+    def every_one_first(self, coordinated, *rest):
+        return coordinated.copy(), coordinated
+    monkeypatch.setattr(arraygroup.ArrayShardGroup, "_first_occurrence", every_one_first)
+    result = run_batches(SHARDS, genesis, batches, engine="numba", workers=2)
+    assert reference.comparable.differences(fast_comparable(result)) != []
+
+
+def colliding(monkeypatch):
+    """Every content key the same: only the exact comparison can tell transactions apart."""
+    monkeypatch.setattr(arraygroup, "_fingerprint_legs", lambda code, *rest: np.zeros(len(code), dtype=np.uint64))
+    monkeypatch.setattr(arraygroup, "_mix", lambda values: np.zeros_like(values))
+
+
+@pytest.mark.parametrize("mode", [{"workers": None}, {"workers": 2}], ids=lambda mode: str(mode))
+def test_colliding_content_keys_still_give_the_reference_result(monkeypatch, mode):
+    genesis, batches, reference = tricky_input()
+    colliding(monkeypatch)                     # forked workers inherit the patch
+    assert_equals_reference(run_batches(SHARDS, genesis, batches, engine="numba", **mode), reference)
+
+
+def test_trusting_colliding_keys_is_caught(monkeypatch):
+    """Mutant: a content-key match taken without the exact comparison."""
+    genesis, batches, reference = tricky_input()
+    colliding(monkeypatch)
+    monkeypatch.setattr(arraygroup, "_content", lambda tx: b"")
+    result = run_batches(SHARDS, genesis, batches, engine="numba", workers=2)
+    assert reference.comparable.differences(fast_comparable(result)) != []
+
+
+def test_without_in_memory_files_the_pipe_carries_the_final_state(monkeypatch):
+    from altledger.fast.twopc import workers
+    genesis, batches, reference = tricky_input()
+    monkeypatch.setattr(workers, "_memory_files", lambda count: [])
+    assert_equals_reference(run_batches(SHARDS, genesis, batches, engine="numba", workers=2), reference)
+
+
+def test_a_two_way_link_swaps_messages_larger_than_its_buffers():
+    """Both ends send several megabytes at once: neither blocks the other (``workers._duplex``)."""
+    import multiprocessing
+    import os
+    import threading
+
+    from altledger.fast.twopc.workers import _duplex
+    left, right = multiprocessing.get_context("fork").Pipe()
+    for end in (left, right):
+        os.set_blocking(end.fileno(), False)
+    sent = {"left": os.urandom(5_000_000), "right": os.urandom(3_000_001)}
+    got = {}
+    thread = threading.Thread(target=lambda: got.__setitem__("right", _duplex(right, sent["right"])))
+    thread.start()
+    got["left"] = _duplex(left, sent["left"])
+    thread.join(timeout=60)
+    assert got == {"left": sent["right"], "right": sent["left"]}
+    assert _duplex_pair_of_empties(left, right) == (b"", b"")
+    right.close()
+    with pytest.raises((EOFError, BrokenPipeError)):       # the peer is gone (workers report it so)
+        _duplex_pair_of_empties(left, None)
+
+
+def _duplex_pair_of_empties(left, right):
+    import threading
+
+    from altledger.fast.twopc.workers import _duplex
+    out = {}
+    if right is not None:
+        thread = threading.Thread(target=lambda: out.__setitem__("right", _duplex(right, b"")))
+        thread.start()
+    result = _duplex(left, b"")
+    if right is not None:
+        thread.join(timeout=60)
+        return result, out["right"]
+    return result
