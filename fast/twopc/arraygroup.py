@@ -19,8 +19,10 @@ Per round the kernel runs every step of the round for all our shards.  What chan
 where the rules run, never which rules or in which order: the kernel takes the
 round's messages in send order, so each shard takes its own messages in
 ascending send number (§13.3), and a shard's sends are kept in the order it
-made them (a stable sort by sender restores the per-shard blocks that send
-numbers are assigned over).
+made them (``kernel.route``'s stable sort by sender restores the per-shard
+blocks that send numbers are assigned over).  Per round, Python only hands
+arrays to the two compiled calls: a run has hundreds of rounds, and NumPy's
+per-call cost, paid a dozen times a round, once cost as much as the steps.
 
 Exactness of int64: every balance stays below 2^63 as long as the genesis
 total and every amount are below 2^60 and no sum of credits passes int64 —
@@ -166,9 +168,17 @@ class ArrayShardGroup:
         self.end_next = Growable(np.int64, fill=-1)
         self.buf_head = np.full(len(owned), -1, dtype=np.int64)
         self.buf_tail = np.full(len(owned), -1, dtype=np.int64)
-        self.counters = np.zeros(5, dtype=np.int64)
+        self.counters = np.zeros(4, dtype=np.int64)
         self.out = Growable(np.int64, width=5)                 # reused round to round (no fresh pages)
-        self.no_votes = Growable(np.int64, width=3)
+        self.first_no = np.full(total, kernel.INT64_MAX, dtype=np.int64)   # kernel.no_key of t's first NO
+        if shard_count > 1 << kernel.SHARD_BITS or len(batches) > 1 << kernel.BATCH_BITS:
+            raise NeedsPython("more shards or batches than the kernel's NO-vote keys hold")
+        # route's outputs: each round's rows by recipient group, two buffers used in turn (the rows for
+        # our own shards are read in the next round while that round's rows fill the other buffer)
+        self.routed = [Growable(np.int64, width=4), Growable(np.int64, width=4)]
+        self.send_counts = np.zeros(len(owned), dtype=np.int64)
+        self.dest_start = np.zeros(self.groups + 1, dtype=np.int64)
+        self.no_history = np.zeros((0, 4), dtype=np.int64)
         self.coordinated = 0
         # input position p = batch_starts[b] + index in batch b (the input is not copied: a worker
         # that walked every transaction would copy every page holding one, see ingest_share)
@@ -178,7 +188,6 @@ class ArrayShardGroup:
         self.batch = -1
         self.round = 0
         self.local = np.empty((0, 4), dtype=np.int64)          # last round's messages among our shards
-        self.first_no: dict[int, tuple[int, int, int, int]] = {}
         self.sent_rows = Growable(np.int64, width=4)            # every message we sent, in order, and
         self.sent_counts: list[tuple[int, int, np.ndarray]] = []   # per round, how many per owned shard
 
@@ -381,70 +390,75 @@ class ArrayShardGroup:
         self.batch, self.round = b, 1
         return self._round(self.submissions[b])
 
-    def run_round(self, incoming: Sequence[bytes | None]) -> RoundReport:
+    def run_round(self, incoming: Sequence[bytes | np.ndarray | None]) -> RoundReport:
         """Round ``r > 1``: last round's messages to our shards, lower blocks first, then ours, then higher
-        blocks' — ascending send number (see ``ShardGroup.run_round``)."""
+        blocks' — ascending send number (see ``ShardGroup.run_round``).  ``incoming[g]``: group ``g``'s
+        rows for us, packed (``batch.pack``) or as an (n, 4) int64 array."""
         self.round += 1
         parts = []
         for g in range(self.groups):
             if g == self.index:
-                parts.append(self.local)
-            elif incoming[g]:
-                parts.append(np.frombuffer(incoming[g], dtype=np.int64).reshape(-1, 4))
+                if len(self.local):
+                    parts.append(self.local)
+            elif incoming[g] is not None and len(incoming[g]):
+                rows = incoming[g]
+                parts.append(rows if isinstance(rows, np.ndarray) else np.frombuffer(rows, np.int64).reshape(-1, 4))
         messages = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else self.local)
-        if not messages.flags.writeable:                       # one array type for the kernel (Numba
-            messages = messages.copy()                         # compiles read-only arrays separately)
-        return self._round(np.ascontiguousarray(messages))
+        if not messages.flags.writeable or not messages.flags.c_contiguous:   # one array type for the
+            messages = np.array(messages)             # kernel (Numba compiles read-only arrays separately)
+        return self._round(messages)
 
     def _round(self, messages: np.ndarray) -> RoundReport:
         rows = len(messages)
+        if self.round >= 1 << kernel.ROUND_BITS:
+            raise NeedsPython("a batch ran more rounds than the kernel's NO-vote keys hold")
         self.out.reserve(MAX_PARTICIPANTS * rows + MAX_PARTICIPANTS)   # a step sends at most 16 messages
-        self.no_votes.reserve(rows + 1)                                 # and casts at most one vote
-        out, no_votes = self.out.data, self.no_votes.data
+        out = self.out.data
         counters = self.counters
-        counters[2] = counters[3] = 0
+        counters[2] = 0
         kernel.run_round(messages, self.first_owned, self.coord_of, self.nparts, self.part_first, self.parts.data,
                          self.phase, self.mask,
                          self.slot_first, self.slot_count, self.slot_shard.data, self.rm.data, self.leg_first.data,
                          self.leg_count.data, self.leg_agent.data, self.leg_debit.data, self.leg_amount.data,
                          self.leg_nonce.data, self.bal.data, self.nonce.data, self.lock.data, self.log.data,
-                         self.buf_head, self.buf_tail, self.end_code.data, self.end_next.data, out, no_votes,
-                         counters)
-        if counters[4] == kernel.OVERFLOW:
+                         self.buf_head, self.buf_tail, self.end_code.data, self.end_next.data, out,
+                         self.first_no, kernel.no_key(self.batch, self.round, 0, 0), counters)
+        if counters[kernel.ERROR] == kernel.OVERFLOW:
             raise NeedsPython("a balance would pass 2**63")
-        if counters[4] != 0:
+        if counters[kernel.ERROR] != 0:
             raise RuntimeError("the batch kernel met a state the round schedule cannot produce")
         self.log.size = int(counters[0])
         self.end_code.size = self.end_next.size = int(counters[1])
-        b, r = self.batch, self.round
-        for t, shard, reason in no_votes[:counters[3]].tolist():   # the first NO vote cast for t (reports):
-            key = (b, r, shard, reason)                             # earliest round, then lowest shard
-            if t not in self.first_no or key < self.first_no[t]:
-                self.first_no[t] = key
-        sent = out[:counters[2]]
-        sent = sent[np.argsort(sent[:, 0], kind="stable")]          # per sender, in the order it sent
-        counts = np.bincount(sent[:, 0] - self.first_owned, minlength=len(self.owned))
-        if self.keep_history and len(sent):                         # the round's messages, by sender
-            self.sent_rows.extend(sent[:, 1:])
-            self.sent_counts.append((b, r, counts))
-        groups = self.owner[sent[:, 1]]
-        self.local = np.ascontiguousarray(sent[groups == self.index, 1:])
-        remote: list[bytes | None] = [None] * self.groups
-        if self.groups > 1:
-            for g in range(self.groups):
-                if g != self.index:
-                    rows_g = sent[groups == g, 1:]
-                    remote[g] = np.ascontiguousarray(rows_g).tobytes() if len(rows_g) else None
+        # what was sent, in send-number order (the history) and split by recipient group (kernel.route)
+        sent = int(counters[2])
+        routed = self.routed[self.round & 1]
+        routed.reserve(sent)
+        history, at = self.no_history, 0
+        if self.keep_history and sent:
+            at = self.sent_rows.size
+            self.sent_rows.reserve(at + sent)
+            history = self.sent_rows.data
+        counts, start = self.send_counts, self.dest_start
+        kernel.route(out, sent, self.first_owned, self.owner, counts, start, history, at, routed.data)
+        if history is not self.no_history:
+            self.sent_rows.size = at + sent
+            self.sent_counts.append((self.batch, self.round, counts.copy()))
+        me = self.index
+        self.local = routed.data[start[me]:start[me + 1]]
+        remote: list[np.ndarray | None] = [None] * self.groups
+        for g in range(self.groups):
+            if g != me and start[g + 1] > start[g]:
+                remote[g] = routed.data[start[g]:start[g + 1]]
         return RoundReport(counts.tolist(), remote)
 
     def finish(self) -> GroupFinal:
         log = self.log.data[:self.log.size]
         rm = self.rm.data[:self.rm.size]
         slot_t = self.slot_t.data[:self.slot_t.size]
-        committed = set(slot_t[rm == kernel.COMMITTED].tolist())
-        unfinished = set(slot_t[rm == kernel.PREPARED].tolist())
-        busy = np.nonzero(self.phase)[0].tolist()
-        unfinished.update(busy)
+        busy_t = np.flatnonzero(self.phase)
+        busy = busy_t.tolist()
+        committed = np.unique(slot_t[rm == kernel.COMMITTED])
+        unfinished = np.unique(np.concatenate([slot_t[rm == kernel.PREPARED], busy_t]))
         # the store of each of our shards: its agents whose balance or nonce is not 0 (an entry (0, 0)
         # is the same as none: a store maps every agent to (0, 0) until it holds something, §4.1)
         ids, agents = self.ids, len(self.ids)
@@ -466,7 +480,8 @@ class ArrayShardGroup:
                      for t in busy if int(self.coord_of[t]) == s}
             shards[s] = {"up": True, "log": np.ascontiguousarray(log[log[:, 0] == s, 1]).tobytes(),
                          "buffer": buffer, "store": stores[s], "coord": coord}
-        return GroupFinal(shards, self.first_no, sorted(committed), sorted(unfinished), self._history())
+        voted_no = np.flatnonzero(self.first_no != kernel.INT64_MAX)
+        return GroupFinal(shards, (voted_no, self.first_no[voted_no]), committed, unfinished, self._history())
 
     def _history(self) -> list[tuple[int, int, int, bytes]]:
         """``(batch, round, shard, packed messages it sent)`` per round and sending shard, in order."""

@@ -55,7 +55,9 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Iterable, Mapping, Sequence
 
-from altledger.fast.twopc.codes import COMMITTED, PREPARED
+import numpy as np
+
+from altledger.fast.twopc.codes import COMMITTED, PREPARED, REASON_BITS, no_key
 from altledger.fast.twopc.shard import FastShard
 from altledger.fast.twopc.txtable import AgentTable, TxTable
 from altledger.reference.encoding import CrossAgentTx, LegKind
@@ -93,9 +95,11 @@ class GroupFinal:
     """A group's state after the last batch (compact; turned into reference terms by ``compare``)."""
 
     shards: dict[int, dict[str, Any]]
-    first_no: dict[int, tuple[int, int, int, int]]          # t -> (batch, round, shard, reason)
-    committed: list[int]                                     # some owned participant committed t
-    unfinished: list[int]                                    # an owned coordinator busy or participant prepared
+    first_no: tuple[np.ndarray, np.ndarray]                  # (t, codes.no_key of the first NO vote cast
+    #                                                          for t here), arrays: pickled as buffers
+    committed: np.ndarray                                    # t some owned participant committed, ascending
+    unfinished: np.ndarray                                   # t with an owned coordinator busy or participant
+    #                                                          prepared, ascending
     history: list[tuple[int, int, int, bytes]]               # (batch, round, shard, packed messages sent)
 
 
@@ -265,7 +269,10 @@ class ShardGroup:
             shards[s] = {"up": shard.up, "log": array("q", shard.log).tobytes(),
                          "buffer": list(shard.buffer), "store": store,
                          "coord": {t: (e[0], sorted(e[2])) for t, e in shard.coord.items()}}
-        return GroupFinal(shards, self.first_no, sorted(committed), sorted(unfinished), self.history)
+        first_no = (np.array(list(self.first_no), dtype=np.int64),
+                    np.array([no_key(*key) for key in self.first_no.values()], dtype=np.int64))
+        return GroupFinal(shards, first_no, np.array(sorted(committed), dtype=np.int64),
+                          np.array(sorted(unfinished), dtype=np.int64), self.history)
 
 
 # -- the result -----------------------------------------------------------------------------
@@ -304,18 +311,20 @@ def merge(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[Cro
           finals: Sequence[GroupFinal], round_counts: list[list[list[int]]], workers: int | None) -> BatchResult:
     """Combine the groups' final states into one :class:`BatchResult`."""
     shards: list[dict[str, Any]] = [{} for _ in range(shard_count)]
-    first_no: dict[int, tuple[int, int, int, int]] = {}
     result = BatchResult(shard_count, dict(genesis), batches, shards, workers=workers, round_counts=round_counts)
     for final in finals:
         for s, state in final.shards.items():
             shards[s] = state
-        for t, key in final.first_no.items():                  # earliest (batch, round, shard) wins
-            if t not in first_no or key < first_no[t]:
-                first_no[t] = key
-        result.committed.update(final.committed)
-        result.unfinished.update(final.unfinished)
         result.history.extend(final.history)
-    result.first_no = {t: key[3] for t, key in first_no.items()}
+    # first NO vote per t over all groups: the least no_key, i.e. the earliest (batch, round, shard)
+    ts = np.concatenate([final.first_no[0] for final in finals])
+    keys = np.concatenate([final.first_no[1] for final in finals])
+    order = np.lexsort((keys, ts))
+    ts, keys = ts[order], keys[order]
+    first = np.r_[True, ts[1:] != ts[:-1]] if len(ts) else np.zeros(0, dtype=np.bool_)
+    result.first_no = dict(zip(ts[first].tolist(), (keys[first] & (1 << REASON_BITS) - 1).tolist()))
+    result.committed = set(np.concatenate([final.committed for final in finals]).tolist())
+    result.unfinished = set(np.concatenate([final.unfinished for final in finals]).tolist())
     result.history.sort(key=lambda item: item[:3])
     return result
 

@@ -38,6 +38,16 @@ REC_DECISION = 4          # CommitDecisionRecord(txid, participants(tx))
 REC_END = 5               # EndRecord(txid)
 KIND_BITS, KIND_MASK = 3, 7
 
+# -- the first NO vote cast for a transaction, as one integer (batch mode's reports) ------
+# Bit widths: reason 3, shard 12, round 16, batch 32; 63 bits in all, so the integers order
+# exactly as the tuples (batch, round, shard, reason) do, and the earliest vote is the least key.
+REASON_BITS, SHARD_BITS, ROUND_BITS, BATCH_BITS = 3, 12, 16, 32
+
+
+def no_key(batch: int, round_: int, shard: int, reason: int) -> int:
+    """``(batch, round, shard, reason)`` as one int64 that orders as the tuple does."""
+    return ((batch << ROUND_BITS | round_) << SHARD_BITS | shard) << REASON_BITS | reason
+
 # -- coordinator phases (§4.2); idle = no entry ---------------------------------------------
 COLLECTING, COMMITTING = 1, 2
 PHASE_NAMES = {COLLECTING: "collecting", COMMITTING: "committing"}

@@ -26,11 +26,19 @@ shard among t's participants, a *slot* = one (t, our shard) pair):
 ``bal, nonce, lock``  the store (§4.1) and lock(a) (§4.3, -1 = none) per agent
 ``log``               (shard, record code) rows, appended in order (§4.1)
 ``end_*, buf_*``      each shard's buffer (§5.3) as a linked list of EndRecords
+
+``first_no[t]``        the first NO vote cast for t in this group, as one ordered
+                      integer ``no_key(batch, round, shard, reason)`` (INT64_MAX: none)
 ====================  ============================================================
 
-``counters``: [0] log rows, [1] end records, [2] out rows, [3] NO votes,
-[4] error (0 ok; 1 an int64 balance would overflow — the caller reruns with
-the Python engine; 2 a capacity or protocol assumption was broken).
+``counters``: [0] log rows, [1] end records, [2] out rows, [3] error (0 ok;
+1 an int64 balance would overflow — the caller reruns with the Python engine;
+2 a capacity or protocol assumption was broken).
+
+After the steps of a round, ``route`` puts what was sent in the order the
+sequential schedule numbers it (by sender, then send order: §13.3) and splits
+it by the worker that owns each recipient — one compiled call where NumPy
+would take a dozen, since a run has hundreds of rounds.
 """
 
 from __future__ import annotations
@@ -38,13 +46,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from altledger.fast.twopc.codes import BATCH_BITS, REASON_BITS, ROUND_BITS, SHARD_BITS, no_key  # noqa: F401
+
 # the codes of altledger.fast.twopc.codes (a kernel cannot import Python constants lazily)
 PREPARED, ABORTED, COMMITTED = 1, 2, 3
 REC_PREPARED, REC_ABORT, REC_COMMIT, REC_DECISION, REC_END = 1, 2, 3, 4, 5
 COLLECTING, COMMITTING = 1, 2
 MSG_PREPARE, MSG_VOTE, MSG_ABORT, MSG_COMMIT, MSG_ACK = 0, 1, 6, 7, 8
 NONE, LOCKED, INSUFFICIENT_BALANCE, BAD_NONCE, ABORTED_LOCALLY = 0, 1, 2, 3, 4
-LOG_ROWS, END_ROWS, OUT_ROWS, NO_VOTES, ERROR = 0, 1, 2, 3, 4
+LOG_ROWS, END_ROWS, OUT_ROWS, ERROR = 0, 1, 2, 3
 OVERFLOW, BROKEN = 1, 2
 INT64_MAX = np.iinfo(np.int64).max
 
@@ -106,7 +116,7 @@ def _send(sender, recipient, code, t, field, out, counters):
 
 @njit(cache=True)
 def _vote(t, shard, local, slot, rm, leg_first, leg_count, leg_agent, leg_debit, leg_amount, leg_nonce,
-          bal, nonce, lock, log, counters, buf_head, buf_tail, end_code, end_next, no_votes):
+          bal, nonce, lock, log, counters, buf_head, buf_tail, end_code, end_next, first_no, round_key):
     """FastShard.vote (§7.1): the vote's reason, forcing its record; -1 to send nothing."""
     state = rm[slot]
     if state == PREPARED:                                         # §7.1.1
@@ -137,12 +147,10 @@ def _vote(t, shard, local, slot, rm, leg_first, leg_count, leg_agent, leg_debit,
         else:                                                     # force OutcomeRecord(ABORT); held no lock
             _force(shard, local, t << 3 | REC_ABORT, log, counters, buf_head, buf_tail, end_code, end_next)
             rm[slot] = ABORTED
-    if reason != NONE:                                            # NO votes are reported (first reason)
-        n = counters[NO_VOTES]
-        no_votes[n, 0] = t
-        no_votes[n, 1] = shard
-        no_votes[n, 2] = reason
-        counters[NO_VOTES] = n + 1
+    if reason != NONE:                                            # NO votes are reported: the first one
+        key = round_key | shard << REASON_BITS | reason           # cast, by (batch, round, shard) = no_key
+        if key < first_no[t]:
+            first_no[t] = key
     return reason
 
 
@@ -170,13 +178,14 @@ def _decide_abort(t, shard, except_shard, nparts, part_first, parts, phase, mask
 @njit(cache=True)
 def run_round(messages, first_owned, coord_of, nparts, part_first, parts, phase, mask, slot_first, slot_count,
               slot_shard, rm, leg_first, leg_count, leg_agent, leg_debit, leg_amount, leg_nonce, bal, nonce, lock, log,
-              buf_head, buf_tail, end_code, end_next, out, no_votes, counters):
+              buf_head, buf_tail, end_code, end_next, out, first_no, round_key, counters):
     """One round's steps: ``messages`` rows are (recipient, code, t, shard_field), in send order.
 
     Code -1 is a submission (round 1, §8.1) of ``t`` to its coordinator
     ``recipient``.  Rows addressed to other blocks' shards are skipped.  What
     is sent goes to ``out`` as (sender, recipient, code, t, shard_field) in the
     order sent; each sender's rows keep their order (see ``arraygroup``).
+    ``round_key`` is ``no_key(batch, round, 0, 0)``.
     """
     for row in range(messages.shape[0]):
         if counters[ERROR] != 0:
@@ -194,7 +203,7 @@ def run_round(messages, first_owned, coord_of, nparts, part_first, parts, phase,
                 continue                                          # §8.1.1 duplicate (slot < 0: impossible)
             reason = _vote(t, shard, local, slot, rm, leg_first, leg_count, leg_agent, leg_debit, leg_amount,
                            leg_nonce, bal, nonce, lock, log, counters, buf_head, buf_tail, end_code, end_next,
-                           no_votes)
+                           first_no, round_key)
             if reason != NONE:
                 continue                                          # NO: its ABORT record is the only trace
             phase[t] = COLLECTING
@@ -212,7 +221,7 @@ def run_round(messages, first_owned, coord_of, nparts, part_first, parts, phase,
                 return
             reason = _vote(t, shard, local, slot, rm, leg_first, leg_count, leg_agent, leg_debit, leg_amount,
                            leg_nonce, bal, nonce, lock, log, counters, buf_head, buf_tail, end_code, end_next,
-                           no_votes)
+                           first_no, round_key)
             if reason >= 0:
                 _send(shard, coord_of[t], MSG_VOTE + reason, t, shard, out, counters)
         elif code < MSG_ABORT:                                    # votes: on_vote_yes / on_vote_no
@@ -292,6 +301,53 @@ def run_round(messages, first_owned, coord_of, nparts, part_first, parts, phase,
             return
 
 
+@njit(cache=True)
+def route(out, n, first_owned, owner, counts, dest_start, history, history_at, routed):
+    """Put the round's ``n`` sent rows ``out[:n]`` (sender, recipient, code, t, field) in send-number
+    order and split them by the group owning each recipient.
+
+    Send numbers go round by round, then shard by shard, then in the order a shard sent (§13.3), so
+    within a round the order is a stable sort by sender: a counting sort here.  ``counts[k]``: rows
+    sent by owned shard ``first_owned + k``.  ``history[history_at:][:n]``: the rows (recipient, code,
+    t, field) in that order, when ``history`` has room (else none are written).  ``routed``: the
+    same rows grouped by the group that owns the recipient (``owner``), keeping that order inside
+    each group; group ``g``'s rows are ``routed[dest_start[g]:dest_start[g + 1]]``.
+    """
+    owned = counts.shape[0]
+    for k in range(owned):
+        counts[k] = 0
+    for i in range(n):
+        counts[out[i, 0] - first_owned] += 1
+    next_slot = np.empty(owned, dtype=np.int64)                 # next position of each sender's block
+    total = 0
+    for k in range(owned):
+        next_slot[k] = total
+        total += counts[k]
+    order = np.empty(n, dtype=np.int64)                          # order[j]: row with send rank j
+    for i in range(n):
+        k = out[i, 0] - first_owned
+        order[next_slot[k]] = i
+        next_slot[k] += 1
+    groups = dest_start.shape[0] - 1
+    for g in range(groups + 1):
+        dest_start[g] = 0
+    for i in range(n):
+        dest_start[owner[out[i, 1]] + 1] += 1
+    for g in range(groups):
+        dest_start[g + 1] += dest_start[g]
+    fill = dest_start[:groups].copy()
+    keep = history_at + n <= history.shape[0]
+    for j in range(n):
+        i = order[j]
+        g = owner[out[i, 1]]
+        at = fill[g]
+        fill[g] = at + 1
+        for c in range(4):
+            routed[at, c] = out[i, c + 1]
+            if keep:
+                history[history_at + j, c] = out[i, c + 1]
+
+
 def warm() -> None:
     """Compile ``run_round`` (or load it from Numba's cache) for the argument types batch mode uses.
 
@@ -305,4 +361,5 @@ def warm() -> None:
     run_round(empty(0, 4), 0, empty(1), empty(1), empty(1), empty(1), empty(1, dtype=i8), empty(1), empty(1), empty(1),
               empty(1), empty(1, dtype=i8), empty(1), empty(1), empty(1), empty(1, dtype=np.bool_), empty(1),
               empty(1), empty(1), empty(1), empty(1), empty(1, 2), empty(1), empty(1), empty(1), empty(1),
-              empty(1, 5), empty(1, 3), empty(5))
+              empty(1, 5), empty(1), 0, empty(4))
+    route(empty(1, 5), 0, 0, empty(1), empty(1), empty(2), empty(1, 4), 0, empty(1, 4))

@@ -19,7 +19,8 @@ forked child must copy because reference counts change, are split between
 the workers); the workers swap these shares once per run, so each then holds
 the whole input as arrays and derives what its shards need with NumPy.
 Links between workers send both ways at once (``_duplex``): one hop per
-round.  A worker's message history and logs, nearly all of its final state's
+round, raw int64s rather than pickles, polled for a moment before sleeping
+when every worker has a core.  A worker's message history and logs, nearly all of its final state's
 bytes, reach the parent through an in-memory file (``_stow``) rather than
 being pickled through the pipe.  A worker
 that fails reports its traceback to the parent and closes its links, so its
@@ -38,8 +39,11 @@ import select
 import struct
 import time
 import traceback
+from array import array
 from multiprocessing.connection import wait
 from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
 
 from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, blocks, group_class, merge
 from altledger.reference.encoding import CrossAgentTx
@@ -47,19 +51,29 @@ from altledger.reference.encoding import CrossAgentTx
 PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
 
 
-def _duplex(connection: Any, data: bytes) -> bytes:
+SPIN_SECONDS = 0.0005
+"""How long ``_duplex`` polls before sleeping in ``select`` (see there)."""
+
+
+def _duplex(connection: Any, data: bytes, spin: float = 0.0) -> memoryview:
     """Send ``data`` to the other end of ``connection`` and receive what it sends, at the same time.
 
     Both ends send at once (length-prefixed), writing without blocking and reading whatever has
     arrived, until both directions are done; so neither waits for the other's send, whatever the
     sizes (no deadlock even when neither message fits the socket's buffer), and each round costs
     one hop instead of two.  End-of-file before the whole message arrived: ``EOFError``.
+
+    ``spin``: for up to that many seconds, keep polling instead of sleeping in ``select``.  A peer
+    usually answers within tens of microseconds, and waking a sleeping process costs about as much
+    again, once per round; polling is only worth it when every worker has a core of its own
+    (``schedule`` decides).  Returns the message (writable, without its length prefix).
     """
     fd = connection.fileno()
     outgoing = memoryview(struct.pack("!Q", len(data)) + data)
     sent = 0
     incoming = bytearray()
     wanted = 8                                  # the length prefix, then the message: never read past it
+    deadline = None
     while True:
         moved = False
         if sent < len(outgoing):
@@ -82,8 +96,12 @@ def _duplex(connection: Any, data: bytes) -> bytes:
                 if wanted == 8 and len(incoming) == 8:
                     wanted += struct.unpack("!Q", incoming)[0]
         if sent == len(outgoing) and len(incoming) == wanted:
-            return bytes(incoming[8:])
-        if not moved:
+            return memoryview(incoming)[8:]
+        if moved or not spin:
+            deadline = None
+        elif deadline is None:
+            deadline = time.perf_counter() + spin
+        if not moved and (deadline is None or time.perf_counter() > deadline):
             select.select([fd] if len(incoming) < wanted else [], [fd] if sent < len(outgoing) else [], [])
 
 
@@ -101,14 +119,26 @@ def _swap(peers: dict[int, Any], me: int, outgoing: Callable[[int], Any]) -> dic
     return received
 
 
-def _exchange(peers: dict[int, Any], me: int, counts: list[int], remote: Sequence[bytes | None]) -> tuple[
-        dict[int, list[int]], list[bytes | None]]:
-    """Send every peer our counts and its messages, receive theirs (``_swap``)."""
-    received = _swap(peers, me, lambda g: (counts, remote[g]))
+def _exchange(peers: dict[int, Any], me: int, sizes: Sequence[int], counts: list[int],
+              remote: Sequence[bytes | np.ndarray | None], spin: float = 0.0) -> tuple[
+        dict[int, list[int]], list[memoryview | None]]:
+    """Send every peer our send counts and the messages for its shards, receive theirs.
+
+    Pair by pair as in ``_swap``, but raw, without pickling (once per round): our ``sizes[me]``
+    counts as int64, then the packed message rows (``batch.pack``'s layout); a peer ``g``'s counts
+    are its first ``sizes[g]`` int64s.
+    """
+    head = array("q", counts).tobytes()
     all_counts = {me: counts}
-    incoming: list[bytes | None] = [None] * (len(peers) + 1)
-    for g, (their_counts, messages) in received.items():
-        all_counts[g], incoming[g] = their_counts, messages
+    incoming: list[memoryview | None] = [None] * len(sizes)
+    for g in sorted(peers):
+        rows = remote[g]
+        data = head if rows is None else head + (rows.tobytes() if isinstance(rows, np.ndarray) else rows)
+        received = _duplex(peers[g], data, spin)
+        split = 8 * sizes[g]
+        their_counts = array("q")
+        their_counts.frombytes(received[:split])
+        all_counts[g], incoming[g] = their_counts.tolist(), received[split:]
     return all_counts, incoming
 
 
@@ -126,15 +156,27 @@ def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any]) -> None:
     group.ingest([shares[g] for g in range(groups)])
 
 
+def _spin_seconds(groups: int) -> float:
+    """``SPIN_SECONDS`` when every worker (and the waiting parent) can have a core, else 0: a worker
+    that polls on a shared core would take time from the peer it is waiting for."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return SPIN_SECONDS if groups <= cores else 0.0
+
+
 def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_count: int) -> list[list[list[int]]]:
     """A worker's round schedule over all batches (the parallel form of ``batch.drive``)."""
     _ingest(group, me, groups, peers)
+    sizes = [len(block) for block in blocks(len(group.owner), groups)]
+    spin = _spin_seconds(groups)
     round_counts: list[list[list[int]]] = []
     for b in range(batch_count):
         report = group.start_batch(b)
         rounds = []
         while True:
-            all_counts, incoming = _exchange(peers, me, report.counts, report.remote)
+            all_counts, incoming = _exchange(peers, me, sizes, report.counts, report.remote, spin)
             counts = [n for g in range(groups) for n in all_counts[g]]      # blocks are in shard order
             rounds.append(counts)
             if not any(counts):

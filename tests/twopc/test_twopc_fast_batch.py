@@ -8,7 +8,8 @@ compiled kernel); outcomes, stores, logs, buffers, coordinator tables, every
 sent message with its send number and the transaction registration order
 must be equal (``compare.Comparable``), and the whole snapshot must be
 byte-identical.  Mutants show the comparison notices a wrong message order
-between groups and a kernel that checks §7.1.4 in the wrong order; inputs
+between groups, a kernel that checks §7.1.4 in the wrong order, a route that
+reorders a shard's sends and a kernel that reports the last NO vote; inputs
 beyond the kernel's int64 range run on the Python engine.
 """
 
@@ -17,10 +18,13 @@ from __future__ import annotations
 import functools
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from altledger.fast.twopc import Cluster as FastCluster
 from altledger.fast.twopc import run_batches, run_round_schedule, snapshot_json
 from altledger.fast.twopc.batch import ShardGroup, unpack
+from altledger.fast.twopc.codes import BATCH_BITS, REASON_BITS, ROUND_BITS, SHARD_BITS, no_key
 from altledger.fast.twopc.compare import batch_snapshot, fast_comparable, run_reference
 from altledger.fast.twopc.workload import TransferWorkload, make_workload
 from altledger.reference.encoding import CrossAgentTx, Leg, LegKind
@@ -93,19 +97,27 @@ def test_a_wrong_message_order_between_groups_is_caught(monkeypatch):
     assert reference.comparable.differences(fast_comparable(result)) != []
 
 
-def test_a_kernel_checking_balance_before_locks_is_caught(monkeypatch):
-    """Mutant: the compiled kernel with §7.1.4 (b) checked before (a); the batch comparison must notice.
-
-    The mutant is the kernel's own source with the two checks swapped,
-    compiled afresh (not cached), so it differs from the real kernel in
-    exactly that order.
-    """
+def mutant_kernel(right: str, wrong: str):
+    """The kernel's own source with ``right`` (which must occur once) replaced by ``wrong``, compiled
+    afresh (not cached): it differs from the real kernel in exactly that place."""
     import importlib.util
     import inspect
 
-    from altledger.fast.twopc import arraygroup, kernel
+    from altledger.fast.twopc import kernel
 
     source = inspect.getsource(kernel)
+    assert source.count(right) == 1
+    spec = importlib.util.spec_from_loader("mutant_kernel", loader=None)
+    mutant = importlib.util.module_from_spec(spec)
+    exec(compile(source.replace(right, wrong).replace("cache=True", "cache=False"), "mutant_kernel", "exec"),
+         mutant.__dict__)
+    return mutant
+
+
+def test_a_kernel_checking_balance_before_locks_is_caught(monkeypatch):
+    """Mutant: the compiled kernel with §7.1.4 (b) checked before (a); the batch comparison must notice."""
+    from altledger.fast.twopc import arraygroup
+
     right = """            if lock[a] >= 0 and lock[a] != t:                     # §7.1.4.a
                 reason = LOCKED
                 break
@@ -114,15 +126,48 @@ def test_a_kernel_checking_balance_before_locks_is_caught(monkeypatch):
                 reason = INSUFFICIENT_BALANCE
                 break
 """ + right
-    assert source.count(right) == 1
-    spec = importlib.util.spec_from_loader("mutant_kernel", loader=None)
-    mutant = importlib.util.module_from_spec(spec)
-    exec(compile(source.replace(right, swapped).replace("cache=True", "cache=False"), "mutant_kernel", "exec"),
-         mutant.__dict__)
-    monkeypatch.setattr(arraygroup, "kernel", mutant)
+    monkeypatch.setattr(arraygroup, "kernel", mutant_kernel(right, swapped))
     genesis, batches, reference = case(*CASES[1])
     result = run_batches(CASES[1][1], genesis, batches, engine="numba")
     assert "outcomes" in reference.comparable.differences(fast_comparable(result))
+
+
+@pytest.mark.parametrize("workers", [None, 2])
+def test_a_route_that_reorders_a_shards_sends_is_caught(monkeypatch, workers):
+    """Mutant: ``kernel.route`` puts each shard's sends of a round in reverse order (an unstable sort
+    by sender): send numbers (§13.3) and the order recipients take messages in change."""
+    from altledger.fast.twopc import arraygroup
+
+    mutant = mutant_kernel("        order[next_slot[k]] = i\n",
+                           "        order[total - 1 - next_slot[k]] = i\n")
+    monkeypatch.setattr(arraygroup, "kernel", mutant)
+    genesis, batches, reference = case(*CASES[2])
+    result = run_batches(CASES[2][1], genesis, batches, workers=workers, engine="numba")
+    assert reference.comparable.differences(fast_comparable(result)) != []
+
+
+def test_a_kernel_reporting_the_last_no_vote_is_caught(monkeypatch):
+    """Mutant: the kernel keeps the latest NO vote of a transaction instead of the first; the
+    reported abort reasons must differ somewhere."""
+    from altledger.fast.twopc import arraygroup
+
+    mutant = mutant_kernel("        if key < first_no[t]:\n",
+                           "        if first_no[t] == INT64_MAX or key > first_no[t]:\n")
+    monkeypatch.setattr(arraygroup, "kernel", mutant)
+    differs = False
+    for params in CASES:
+        genesis, batches, reference = case(*params)
+        result = run_batches(params[1], genesis, batches, workers=None, groups=2 if params[1] > 1 else 1,
+                             engine="numba")
+        differs = differs or "outcomes" in reference.comparable.differences(fast_comparable(result))
+    assert differs
+
+
+@given(st.tuples(*(st.integers(0, (1 << bits) - 1) for bits in (BATCH_BITS, ROUND_BITS, SHARD_BITS, REASON_BITS))),
+       st.tuples(*(st.integers(0, (1 << bits) - 1) for bits in (BATCH_BITS, ROUND_BITS, SHARD_BITS, REASON_BITS))))
+def test_no_keys_order_as_their_tuples(a, b):
+    """The kernel compares first-NO keys as integers; that must be the order of (batch, round, shard, reason)."""
+    assert (no_key(*a) < no_key(*b)) == (a < b) and 0 <= no_key(*a) < 1 << 63
 
 
 def test_values_beyond_the_kernels_int64_range_run_on_the_python_engine():
