@@ -39,7 +39,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from altledger.fast.twopc import kernel
-from altledger.fast.twopc.batch import GroupFinal, NeedsPython, RoundReport
+from altledger.fast.twopc.batch import GroupFinal, NeedsPython, RoundReport, sorted_unique
 from altledger.reference.encoding import CrossAgentTx, LegKind
 
 AMOUNT_LIMIT = 1 << 60
@@ -188,8 +188,7 @@ class ArrayShardGroup:
         self.batch = -1
         self.round = 0
         self.local = np.empty((0, 4), dtype=np.int64)          # last round's messages among our shards
-        self.sent_rows = Growable(np.int64, width=4)            # every message we sent, in order, and
-        self.sent_counts: list[tuple[int, int, np.ndarray]] = []   # per round, how many per owned shard
+        self.sent_rows = Growable(np.int64, width=4)            # every message we sent, in order
 
     def _grow_store(self) -> None:
         """Store and lock entries for every agent indexed so far (new ones: balance 0, nonce 0, no lock)."""
@@ -442,7 +441,6 @@ class ArrayShardGroup:
         kernel.route(out, sent, self.first_owned, self.owner, counts, start, history, at, routed.data)
         if history is not self.no_history:
             self.sent_rows.size = at + sent
-            self.sent_counts.append((self.batch, self.round, counts.copy()))
         me = self.index
         self.local = routed.data[start[me]:start[me + 1]]
         remote: list[np.ndarray | None] = [None] * self.groups
@@ -457,8 +455,8 @@ class ArrayShardGroup:
         slot_t = self.slot_t.data[:self.slot_t.size]
         busy_t = np.flatnonzero(self.phase)
         busy = busy_t.tolist()
-        committed = np.unique(slot_t[rm == kernel.COMMITTED])
-        unfinished = np.unique(np.concatenate([slot_t[rm == kernel.PREPARED], busy_t]))
+        committed = sorted_unique(slot_t[rm == kernel.COMMITTED])
+        unfinished = sorted_unique(np.concatenate([slot_t[rm == kernel.PREPARED], busy_t]))
         # the store of each of our shards: its agents whose balance or nonce is not 0 (an entry (0, 0)
         # is the same as none: a store maps every agent to (0, 0) until it holds something, §4.1)
         ids, agents = self.ids, len(self.ids)
@@ -481,16 +479,5 @@ class ArrayShardGroup:
             shards[s] = {"up": True, "log": np.ascontiguousarray(log[log[:, 0] == s, 1]).tobytes(),
                          "buffer": buffer, "store": stores[s], "coord": coord}
         voted_no = np.flatnonzero(self.first_no != kernel.INT64_MAX)
-        return GroupFinal(shards, (voted_no, self.first_no[voted_no]), committed, unfinished, self._history())
-
-    def _history(self) -> list[tuple[int, int, int, bytes]]:
-        """``(batch, round, shard, packed messages it sent)`` per round and sending shard, in order."""
-        data = self.sent_rows.data[:self.sent_rows.size].tobytes()
-        width = 4 * 8                                          # bytes per message row
-        history, offset = [], 0
-        for b, r, counts in self.sent_counts:
-            for local, count in enumerate(counts.tolist()):
-                if count:
-                    history.append((b, r, self.first_owned + local, data[offset:offset + count * width]))
-                    offset += count * width
-        return history
+        return GroupFinal(shards, (voted_no, self.first_no[voted_no]), committed, unfinished,
+                          self.sent_rows.data[:self.sent_rows.size])

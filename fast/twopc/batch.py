@@ -100,7 +100,9 @@ class GroupFinal:
     committed: np.ndarray                                    # t some owned participant committed, ascending
     unfinished: np.ndarray                                   # t with an owned coordinator busy or participant
     #                                                          prepared, ascending
-    history: list[tuple[int, int, int, bytes]]               # (batch, round, shard, packed messages sent)
+    sent: Any                                                # packed rows of every message sent, bytes-like,
+    #                                                          by (batch, round, shard, send order); b"" when
+    #                                                          the history is not kept
 
 
 class ShardGroup:
@@ -272,7 +274,8 @@ class ShardGroup:
         first_no = (np.array(list(self.first_no), dtype=np.int64),
                     np.array([no_key(*key) for key in self.first_no.values()], dtype=np.int64))
         return GroupFinal(shards, first_no, np.array(sorted(committed), dtype=np.int64),
-                          np.array(sorted(unfinished), dtype=np.int64), self.history)
+                          np.array(sorted(unfinished), dtype=np.int64),
+                          b"".join(packed for _, _, _, packed in self.history))   # already in that order
 
 
 # -- the result -----------------------------------------------------------------------------
@@ -281,20 +284,28 @@ class ShardGroup:
 class BatchResult:
     """Everything a batch run produced, in compact form (``compare`` turns it into reference terms).
 
-    ``t`` is the flattened input position of a transaction's first occurrence.
-    ``round_counts[b][r − 1][s]`` is how many messages shard ``s`` sent in round
-    ``r`` of batch ``b``; send numbers follow from them (§13.3).
+    ``t`` is the flattened input position of a transaction's first occurrence;
+    ``committed``, ``unfinished`` and ``no_t`` are ascending arrays of such
+    ``t``, and ``no_reason[i]`` is the reason of the first NO vote cast for
+    ``no_t[i]``.  ``round_counts[b][r − 1][s]`` is how many messages shard
+    ``s`` sent in round ``r`` of batch ``b``; send numbers follow from them
+    (§13.3).  ``sent[g]``: the messages group ``g`` (shards ``blocks[g]``)
+    sent, packed rows in (batch, round, shard, send order) order — the
+    counts say where each shard's rows of each round are, so
+    :meth:`messages` numbers them all without any sort.
     """
 
     shard_count: int
     genesis: dict[bytes, int]
     batches: list[list[CrossAgentTx]]
     shards: list[dict[str, Any]]
-    first_no: dict[int, int] = field(default_factory=dict)
-    committed: set[int] = field(default_factory=set)
-    unfinished: set[int] = field(default_factory=set)
+    blocks: list[range]
+    no_t: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    no_reason: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    committed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    unfinished: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     round_counts: list[list[list[int]]] = field(default_factory=list)
-    history: list[tuple[int, int, int, bytes]] = field(default_factory=list)
+    sent: list[Any] = field(default_factory=list)
     workers: int | None = None
     engine: str = ""
     worker_cpu: list[float] = field(default_factory=list)   # CPU seconds of each worker process
@@ -303,30 +314,67 @@ class BatchResult:
     def next_send_number(self) -> int:
         return 1 + sum(sum(counts) for rounds in self.round_counts for counts in rounds)
 
+    @property
+    def first_no(self) -> dict[int, int]:
+        """``t`` → the reason of the first NO vote cast for it (a dict built from ``no_t``/``no_reason``)."""
+        return dict(zip(self.no_t.tolist(), self.no_reason.tolist()))
+
     def log(self, s: int) -> list[int]:
         return unpack(self.shards[s]["log"])
+
+    def messages(self) -> np.ndarray:
+        """Every sent message as ``(n, from, to, code, t, shard_field)``, numbered as in §13.3.
+
+        Send numbers run round by round, shard by shard, each shard's rows in the order it sent;
+        each group's rows are already in that order for its own shards, so the rows of round ``i``
+        are, group by group (blocks ascend), the next ``sum(counts of its shards)`` rows of it.
+        """
+        total = self.next_send_number - 1
+        streams = [np.frombuffer(rows, dtype=np.int64).reshape(-1, 4) for rows in self.sent]
+        if sum(len(rows) for rows in streams) != total:
+            raise AssertionError(f"the message history holds {sum(len(rows) for rows in streams)} messages but "
+                                 f"the send counts say {total} (history not kept?)")
+        counts = np.array([counts for rounds in self.round_counts for counts in rounds],
+                          dtype=np.int64).reshape(-1, self.shard_count)
+        out = np.empty((total, 6), dtype=np.int64)
+        out[:, 0] = np.arange(1, total + 1)
+        out[:, 1] = np.repeat(np.tile(np.arange(self.shard_count), len(counts)), counts.ravel())
+        # where each group's chunk of each round starts in the numbered order, and in its own stream
+        per_group = np.stack([counts[:, block.start:block.stop].sum(axis=1) for block in self.blocks], axis=1)
+        starts = np.cumsum(np.r_[0, per_group.ravel()])[:-1].reshape(per_group.shape)
+        for g, rows in enumerate(streams):
+            own = np.cumsum(np.r_[0, per_group[:, g]])
+            index = np.repeat(starts[:, g] - own[:-1], per_group[:, g]) + np.arange(len(rows))
+            out[index, 2:] = rows
+        return out
 
 
 def merge(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[CrossAgentTx]],
           finals: Sequence[GroupFinal], round_counts: list[list[list[int]]], workers: int | None) -> BatchResult:
     """Combine the groups' final states into one :class:`BatchResult`."""
     shards: list[dict[str, Any]] = [{} for _ in range(shard_count)]
-    result = BatchResult(shard_count, dict(genesis), batches, shards, workers=workers, round_counts=round_counts)
+    result = BatchResult(shard_count, dict(genesis), batches, shards, blocks(shard_count, len(finals)),
+                         workers=workers, round_counts=round_counts)
     for final in finals:
         for s, state in final.shards.items():
             shards[s] = state
-        result.history.extend(final.history)
+    result.sent = [final.sent for final in finals] if any(len(final.sent) for final in finals) else []
     # first NO vote per t over all groups: the least no_key, i.e. the earliest (batch, round, shard)
     ts = np.concatenate([final.first_no[0] for final in finals])
     keys = np.concatenate([final.first_no[1] for final in finals])
     order = np.lexsort((keys, ts))
     ts, keys = ts[order], keys[order]
     first = np.r_[True, ts[1:] != ts[:-1]] if len(ts) else np.zeros(0, dtype=np.bool_)
-    result.first_no = dict(zip(ts[first].tolist(), (keys[first] & (1 << REASON_BITS) - 1).tolist()))
-    result.committed = set(np.concatenate([final.committed for final in finals]).tolist())
-    result.unfinished = set(np.concatenate([final.unfinished for final in finals]).tolist())
-    result.history.sort(key=lambda item: item[:3])
+    result.no_t, result.no_reason = ts[first], keys[first] & (1 << REASON_BITS) - 1
+    result.committed = sorted_unique(np.concatenate([final.committed for final in finals]))
+    result.unfinished = sorted_unique(np.concatenate([final.unfinished for final in finals]))
     return result
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by sorting (NumPy 2's hash-based ``unique`` is several times slower here)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
 class NeedsPython(Exception):

@@ -216,33 +216,21 @@ def registration_order(result: BatchResult) -> list[int]:
 
 def message_rows(result: BatchResult) -> np.ndarray:
     """Every sent message as ``(n, from, to, code, t, shard_field)``, numbered as in §13.3."""
-    chunks = []
-    n = 1
-    for _, _, s, packed in result.history:                 # sorted by (batch, round, shard)
-        values = np.frombuffer(packed, dtype=np.int64).reshape(-1, 4)
-        count = len(values)
-        chunk = np.empty((count, 6), dtype=np.int64)
-        chunk[:, 0] = np.arange(n, n + count)
-        chunk[:, 1] = s
-        chunk[:, 2:] = values
-        chunks.append(chunk)
-        n += count
-    if n != result.next_send_number:
-        raise AssertionError(f"message history holds {n - 1} messages but the send counts say "
-                             f"{result.next_send_number - 1} (history not kept?)")
-    return np.concatenate(chunks) if chunks else np.empty((0, 6), dtype=np.int64)
+    return result.messages()
 
 
 def fast_comparable(result: BatchResult) -> Comparable:
     positions = first_positions(result.batches)
     outcomes = []
     counts = {0: 0, 1: 0, 2: 0}
+    committed, unfinished = set(result.committed.tolist()), set(result.unfinished.tolist())
+    first_no = result.first_no
     for t in sorted(positions.values()):
-        if t in result.committed:
+        if t in committed:
             status, reason = STATUS["committed"], -1
         else:
-            status = STATUS["in progress" if t in result.unfinished else "aborted"]
-            reason = result.first_no.get(t, -1)
+            status = STATUS["in progress" if t in unfinished else "aborted"]
+            reason = first_no.get(t, -1)
         counts[status] += 1
         outcomes.append((t, status, reason))
     store = [(a, b, n) for shard in result.shards for a, (b, n) in shard["store"].items()]

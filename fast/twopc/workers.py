@@ -190,42 +190,40 @@ def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_coun
 def _stow(final: GroupFinal, fd: int) -> GroupFinal:
     """Write the final state's message history and logs (nearly all of its bytes) to the file ``fd``,
     leaving their lengths in their place; ``_unstow`` reads them back.  A file in memory costs one
-    copy each way instead of pickling tens of megabytes through the pipe to the parent."""
-    blobs = [blob for _, _, _, blob in final.history] + [state["log"] for state in final.shards.values()]
+    copy instead of pickling tens of megabytes through the pipe to the parent."""
+    blobs = [memoryview(blob).cast("B") for blob in [final.sent] + [state["log"] for state in final.shards.values()]]
     offset = 0
     for start in range(0, len(blobs), 1024):                  # at most IOV_MAX buffers per call
         chunk = blobs[start:start + 1024]
-        size = sum(len(blob) for blob in chunk)
+        size = sum(blob.nbytes for blob in chunk)
         written = os.pwritev(fd, chunk, offset)
         if written < size:                                     # short write: the rest one by one
             data = memoryview(b"".join(chunk))
             while written < size:
                 written += os.pwrite(fd, data[written:], offset + written)
         offset += size
-    final.history = [(b, r, s, len(blob)) for b, r, s, blob in final.history]
+    final.sent = blobs[0].nbytes
     for state in final.shards.values():
         state["log"] = len(state["log"])
     return final
 
 
 def _unstow(final: GroupFinal, fd: int) -> GroupFinal:
-    """The final state as the worker had it before ``_stow``."""
-    total = sum(size for _, _, _, size in final.history) + sum(state["log"] for state in final.shards.values())
+    """The final state as the worker had it before ``_stow``.  The message rows stay in the mapped
+    file (read-only, no copy; the mapping lives as long as the result refers to it)."""
+    total = final.sent + sum(state["log"] for state in final.shards.values())
     if os.fstat(fd).st_size < total:
         raise RuntimeError(f"a worker's final state file holds {os.fstat(fd).st_size} of {total} bytes")
-    data = mmap.mmap(fd, total, prot=mmap.PROT_READ) if total else b""
-    offset = 0
-    history = []
-    for b, r, s, size in final.history:
-        history.append((b, r, s, data[offset:offset + size]))
-        offset += size
-    final.history = history
+    if not total:
+        final.sent = b""
+        return final
+    data = mmap.mmap(fd, total, prot=mmap.PROT_READ)
+    offset = final.sent
+    final.sent = memoryview(data)[:offset]
     for state in final.shards.values():
         size = state["log"]
         state["log"] = data[offset:offset + size]
         offset += size
-    if total:
-        data.close()
     return final
 
 

@@ -234,5 +234,5 @@ def test_a_failing_worker_is_reported_with_its_traceback(monkeypatch, engine):
 def test_history_can_be_skipped_and_then_only_counts_are_kept():
     genesis, batches, reference = case(*CASES[1])
     result = run_batches(3, genesis, batches, keep_history=False)
-    assert result.history == [] and result.next_send_number == reference.comparable.next_send_number
+    assert result.sent == [] and result.next_send_number == reference.comparable.next_send_number
     assert unpack(b"") == []
