@@ -11,9 +11,9 @@ Before the first batch the whole input becomes the kernel's arrays at once
 transaction's coordinator (§3.4), our shards' legs (§3.3), the identity of
 what we coordinate (its first occurrence, §3.2) and its participants, and
 each batch's submissions — depends only on the input, never on how earlier
-batches ran.  Python touches each leg in a few list comprehensions only
-(``ingest_share``; with worker processes each walks its share of the input
-and they swap shares), the rest is NumPy over every leg.  Agents get one
+batches ran.  Python touches each leg in a few list comprehensions only;
+with worker processes each reads a share of the input and keeps of the
+others' shares only what its own shards need (``ingest``).  Agents get one
 run-wide index (genesis order, then agents met), the same in every group.
 Per round the kernel runs every step of the round for all our shards.  What changes is only
 where the rules run, never which rules or in which order: the kernel takes the
@@ -38,12 +38,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from altledger.fast.twopc import kernel
+from altledger.fast.twopc import ingest, kernel
 from altledger.fast.twopc.batch import GroupFinal, NeedsPython, RoundReport, sorted_unique
-from altledger.reference.encoding import CrossAgentTx, LegKind
-
-AMOUNT_LIMIT = 1 << 60
-NONCE_LIMIT = 1 << 62
+from altledger.fast.twopc.ingest import AMOUNT_LIMIT
+from altledger.reference.encoding import CrossAgentTx
 MAX_PARTICIPANTS = 16                      # a transaction has at most 16 legs (§E.6.2)
 
 
@@ -76,40 +74,6 @@ class Growable:
             self.data[start:start + len(values)] = values
         self.size = start + len(values)
         return start
-
-
-def _int64_column(values: list[int], limit: int) -> np.ndarray:
-    """``values`` as int64, every value at or above ``limit`` replaced by ``limit`` (the caller only
-    asks whether our legs reach the limit; other groups' values are never used beyond that)."""
-    try:
-        return np.array(values, dtype=np.int64)
-    except OverflowError:
-        return np.array([value if value < limit else limit for value in values], dtype=np.int64)
-
-
-def _mix(values: np.ndarray) -> np.ndarray:
-    """A 64-bit finaliser (multiply, xor-shift; wrapping): spreads the bits of each uint64."""
-    values = values ^ values >> np.uint64(31)
-    values *= np.uint64(0xFF51AFD7ED558CCD)
-    return values ^ values >> np.uint64(33)
-
-
-def _fingerprint_legs(code: np.ndarray, debit: np.ndarray, amount: np.ndarray, nonce: np.ndarray) -> np.ndarray:
-    """A wrapping 64-bit mix of each leg's (agent index, kind, amount, nonce): equal legs, equal values.
-
-    Only a hint for finding equal transactions: every match is checked exactly (``_content``).
-    """
-    return _mix(code.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-                ^ amount.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
-                ^ nonce.astype(np.uint64) * np.uint64(0x165667B19E3779F9)
-                ^ debit.astype(np.uint64) * np.uint64(0x27D4EB2F165667C5))
-
-
-def _content(tx: CrossAgentTx) -> tuple:
-    """What determines ``tx``'s encoding, hence its txid (§3.2): ``user_data`` and every leg's agent,
-    kind, amount and nonce, in canonical order (``kind`` is a ``LegKind``, so ``is DEBIT`` keeps it)."""
-    debit = LegKind.DEBIT
-    return tx.user_data, tuple([(leg.agent, leg.kind is debit, leg.amount, leg.nonce) for leg in tx.legs])
 
 
 class ArrayShardGroup:
@@ -156,7 +120,7 @@ class ArrayShardGroup:
         self.bal = Growable(np.int64)                          # the store (§4.1); only our agents' entries
         self.nonce = Growable(np.int64)                        # are ever read or written
         self.lock = Growable(np.int64, fill=-1)
-        self._grow_store()
+        self.grow_store()
         try:
             amounts = np.array(list(genesis.values()), dtype=np.int64)
         except OverflowError:
@@ -190,7 +154,7 @@ class ArrayShardGroup:
         self.local = np.empty((0, 4), dtype=np.int64)          # last round's messages among our shards
         self.sent_rows = Growable(np.int64, width=4)            # every message we sent, in order
 
-    def _grow_store(self) -> None:
+    def grow_store(self) -> None:
         """Store and lock entries for every agent indexed so far (new ones: balance 0, nonce 0, no lock)."""
         for array in (self.bal, self.nonce, self.lock):
             array.reserve(len(self.ids))
@@ -198,35 +162,11 @@ class ArrayShardGroup:
 
     # -- the input as arrays --------------------------------------------------------------------
 
-    def ingest_share(self, lo: int, hi: int) -> tuple:
-        """The legs of the transactions at input positions ``lo … hi − 1`` as arrays: the only per-leg
-        Python work of a run (a few list comprehensions).
+    def ingest_share(self, lo: int, hi: int) -> ingest.Share:
+        """Input positions ``lo … hi − 1`` read and cut into one part per group (``ingest.read_share``)."""
+        return ingest.read_share(self, lo, hi)
 
-        Returns ``(sizes, agents, debit, amount, nonce, fresh, user_data)``: legs per transaction, then
-        per leg in canonical order (§3.1) its agent's index (agents not indexed yet: ``-1 - k`` for
-        ``fresh[k]``, indexed later by ``_join`` in the same order in every group), whether it is a
-        debit, and its amount and nonce (values at or above the int64 limits clipped to them: see
-        ``_int64_column``); last, each transaction's ``user_data``.
-        Worker processes each compute one share and swap them (``workers.schedule``); a forked
-        worker touches only its share's objects, so only their pages are copied (reference counts).
-        """
-        txs = self._input(lo, hi)
-        sizes = np.array([len(tx.legs) for tx in txs], dtype=np.int64)
-        legs = [leg for tx in txs for leg in tx.legs]
-        agents = [leg.agent for leg in legs]
-        index = self.agent_index
-        get = index.get
-        codes = [get(agent) for agent in agents]
-        fresh: dict[bytes, int] = {}
-        if None in codes:
-            codes = [index[agent] if agent in index else -1 - fresh.setdefault(agent, len(fresh)) for agent in agents]
-        debit_kind = LegKind.DEBIT
-        debit = np.array([leg.kind is debit_kind for leg in legs], dtype=np.bool_)
-        amount = _int64_column([leg.amount for leg in legs], AMOUNT_LIMIT)
-        nonce = _int64_column([leg.nonce for leg in legs], NONCE_LIMIT)
-        return sizes, np.array(codes, dtype=np.int64), debit, amount, nonce, list(fresh), [tx.user_data for tx in txs]
-
-    def _input(self, lo: int, hi: int) -> list[CrossAgentTx]:
+    def input_slice(self, lo: int, hi: int) -> list[CrossAgentTx]:
         """The transactions at input positions ``lo … hi − 1``."""
         out: list[CrossAgentTx] = []
         for b, start in enumerate(self.batch_starts.tolist()):
@@ -235,26 +175,12 @@ class ArrayShardGroup:
                 out += batch[max(lo - start, 0):hi - start]
         return out
 
-    def _tx_at(self, p: int) -> CrossAgentTx:
+    def tx_at(self, p: int) -> CrossAgentTx:
         """The transaction at input position ``p``."""
         b = int(np.searchsorted(self.batch_starts, p, side="right")) - 1
         return self.batches[b][p - int(self.batch_starts[b])]
 
-    def _join(self, shares: Sequence[tuple]) -> tuple[Any, ...]:
-        """The shares (consecutive, in input order) joined, each fresh agent indexed (§2.2)."""
-        columns: list[list[np.ndarray]] = [[], [], [], [], []]
-        user_data: list[bytes] = []
-        for sizes, agents, debit, amount, nonce, fresh, their_user_data in shares:
-            user_data += their_user_data
-            if fresh:
-                indices = np.array([self._index_agent(agent) for agent in fresh], dtype=np.int64)
-                agents = np.where(agents >= 0, agents, indices[np.where(agents < 0, -1 - agents, 0)])
-            for column, values in zip(columns, (sizes, agents, debit, amount, nonce)):
-                column.append(values)
-        self._grow_store()
-        return (*(np.concatenate(column) for column in columns), user_data)
-
-    def _index_agent(self, agent: bytes) -> int:
+    def index_agent(self, agent: bytes) -> int:
         found = self.agent_index.get(agent)
         if found is None:
             found = self.agent_index[agent] = len(self.ids)
@@ -262,122 +188,18 @@ class ArrayShardGroup:
             self.agent_shard.extend([int.from_bytes(agent, "big") % self.shard_count])     # §2.2
         return found
 
-    def ingest(self, shares: Sequence[tuple] | None = None) -> None:
-        """Turn the whole input into the kernel's arrays (what ``ShardGroup.start_batch`` computes per
-        batch, for every batch at once: none of it depends on how earlier batches ran).
+    def ingest(self, received: Sequence[tuple[list[bytes], ingest.Part]] | None = None) -> None:
+        """Turn the whole input into the kernel's arrays (``ingest.take``).  ``received``: our part of
+        every share, in input order, with the share's fresh agents (worker processes read one share
+        each and swap parts: ``workers._ingest``); ``None``: read the whole input here."""
+        if received is None:
+            share = self.ingest_share(0, self.input_size)
+            received = [(share.fresh, share.parts[self.index])]
+        ingest.take(self, received)
 
-        ``shares``: ``ingest_share`` of consecutive parts of the input, in order (worker processes
-        compute one part each and swap them); ``None``: this group ingests everything itself.  Past
-        that, all is NumPy over every leg at once.  Per transaction at input position ``p``:
-
-        * shard of each leg: ``int_be(AgentId) mod K`` (§2.2), per agent index (``agent_shard``);
-        * ``coord_of[p]``: the shard of its first debit leg in canonical order (§3.4);
-        * a *slot* per (p, our shard holding legs of it) with those legs in canonical order (§3.3)
-          — nothing at all when none of its shards is ours;
-        * where our shard coordinates it: its identity ``t``, the position of the first transaction
-          with the same content (§3.2, ``_first_occurrence``), and for a first occurrence its
-          participants, the ascending distinct shards of its legs (§3.3);
-        * per batch, the round-1 submissions: by coordinator, each in the order given (§13.3).
-        """
-        n = self.input_size
-        if shares is None:
-            shares = [self.ingest_share(0, n)]
-        sizes, code, debit, amount, nonce, user_data = self._join(shares)
-        if len(sizes) != n:
-            raise RuntimeError(f"the shares hold {len(sizes)} transactions, the input {n}")
-        shard = self.agent_shard.data[code]                                           # §2.2
-        own = self.mine_array[shard]                                                  # a leg on our shard
-        p_of = np.repeat(np.arange(n, dtype=np.int64), sizes)                         # leg -> position
-        # coordinator(p): shard of the first debit leg (§3.4); -1 when it has none, as in ShardGroup
-        coordinator = np.full(n, -1, dtype=np.int64)
-        debits = np.flatnonzero(debit)
-        if len(debits):
-            first = np.ones(len(debits), dtype=np.bool_)
-            first[1:] = p_of[debits[1:]] != p_of[debits[:-1]]
-            coordinator[p_of[debits[first]]] = shard[debits[first]]
-        relevant = np.bincount(p_of[own], minlength=n) > 0                            # holds one of our legs
-        # slots: our legs grouped by (p, shard); a stable sort keeps canonical order inside a slot
-        own_legs = np.flatnonzero(own)
-        key = p_of[own_legs] * self.shard_count + shard[own_legs]
-        order = np.argsort(key, kind="stable")
-        own_legs, key = own_legs[order], key[order]
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
-        slot_p = p_of[own_legs[starts]]
-        leg_amount, leg_nonce = amount[own_legs], nonce[own_legs]
-        if len(own_legs) and (leg_amount.max() >= AMOUNT_LIMIT or leg_nonce.max() >= NONCE_LIMIT):
-            raise NeedsPython("an amount is 2**60 or more, or a nonce 2**62 or more")
-        held = np.flatnonzero(relevant)
-        self.coord_of[held] = coordinator[held]
-        self.slot_first[held] = np.searchsorted(slot_p, held)
-        self.slot_count[held] = np.bincount(slot_p, minlength=n)[held]
-        self.slot_shard.extend(shard[own_legs[starts]])
-        self.slot_t.extend(slot_p)
-        self.rm.extend(np.zeros(len(starts), dtype=np.int8))
-        self.leg_first.extend(starts)
-        self.leg_count.extend(np.diff(np.r_[starts, len(own_legs)]))
-        self.leg_agent.extend(code[own_legs])
-        self.leg_debit.extend(debit[own_legs])
-        self.leg_amount.extend(leg_amount)
-        self.leg_nonce.extend(leg_nonce)
-        # the transactions we coordinate, in input order: their identity and participants
-        coordinated = np.flatnonzero(relevant & self.mine_array[coordinator])
-        ts, first_ones = self._first_occurrence(coordinated, code, debit, amount, nonce, sizes, user_data)
-        if len(first_ones):                                    # participants(t), ascending (§3.3)
-            is_first = np.zeros(n, dtype=np.bool_)
-            is_first[first_ones] = True
-            on_first = is_first[p_of]
-            pairs = np.sort(p_of[on_first] * self.shard_count + shard[on_first])
-            pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]            # distinct (p, shard), ascending
-            part_counts = np.bincount(pairs // self.shard_count, minlength=n)[first_ones]
-            start = self.parts.extend(pairs % self.shard_count)
-            self.nparts[first_ones] = part_counts
-            self.part_first[first_ones] = start + np.cumsum(part_counts) - part_counts
-        self.coordinated = len(first_ones)
-        # every slot writes at most two records, every coordinated transaction two (§5.1)
-        self.log.reserve(2 * self.slot_shard.size + 2 * self.coordinated)
-        self.end_code.reserve(self.coordinated)
-        self.end_next.reserve(self.coordinated)
-        # submissions of batch b: (coordinator, -1, t, 0) by batch, then coordinator, then position
-        batch_of = np.searchsorted(self.batch_starts, coordinated, side="right") - 1
-        by_coordinator = coordinator[coordinated]
-        order = np.argsort(batch_of * (self.shard_count + 1) + by_coordinator + 1, kind="stable")  # stable:
-        # positions ascend within (batch, coordinator)
-        messages = np.zeros((len(coordinated), 4), dtype=np.int64)
-        messages[:, 0] = by_coordinator[order]
-        messages[:, 1] = -1
-        messages[:, 2] = ts[order]
-        bounds = np.searchsorted(batch_of[order], np.arange(len(self.batches) + 1))
-        self.submissions = [messages[bounds[b]:bounds[b + 1]] for b in range(len(self.batches))]
-
-    def _first_occurrence(self, coordinated: np.ndarray, code: np.ndarray, debit: np.ndarray,
-                          amount: np.ndarray, nonce: np.ndarray, sizes: np.ndarray,
-                          user_data: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-        """``t`` for each coordinated position: the input position of the first transaction with the
-        same content (``user_data`` and every leg's agent, kind, amount and nonce determine the
-        encoding, hence the txid: §3.2); and the coordinated positions that are first occurrences.
-
-        Transactions are grouped by a 64-bit key: a wrapping sum of mixes of their legs' arrays and
-        of ``hash(user_data)``, so equal content always gives equal keys.  Within a group the first
-        position is taken only after comparing the contents exactly (``_content``); when they
-        differ (a collision), exact content decides, in input order — so a collision costs time,
-        never a wrong identity.
-        """
-        running = np.zeros(len(code) + 1, dtype=np.uint64)      # sum of the legs' mixes up to each leg
-        np.cumsum(_fingerprint_legs(code, debit, amount, nonce), out=running[1:])
-        ends = np.cumsum(sizes)
-        positions = coordinated.tolist()
-        user_hash = np.array([hash(user_data[p]) for p in positions], dtype=np.int64).astype(np.uint64)
-        keys = (running[ends] - running[ends - sizes])[coordinated] ^ _mix(user_hash)
-        _, first_index, group = np.unique(keys, return_index=True, return_inverse=True)   # first: stable
-        found = coordinated[first_index[group]]                # the first position with the same key
-        exact: dict[tuple, int] = {}
-        for k in np.flatnonzero(found != coordinated).tolist():
-            t, p = int(found[k]), positions[k]                 # a key met before: same content?
-            first, this = _content(self._tx_at(t)), _content(self._tx_at(p))
-            if first != this:                                  # a collision: exact content decides
-                exact.setdefault(first, t)
-                found[k] = exact.setdefault(this, p)
-        return found, coordinated[found == coordinated]
+    def _first_occurrence(self, coordinated: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``ingest.first_occurrence`` (a method, so a test can replace it in forked workers too)."""
+        return ingest.first_occurrence(self, coordinated, keys)
 
     # -- rounds ---------------------------------------------------------------------------------
 

@@ -31,7 +31,6 @@ same loop with no peers.
 from __future__ import annotations
 
 import gc
-import mmap
 import multiprocessing
 import os
 import pickle
@@ -45,7 +44,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from altledger.fast.twopc import memfile
 from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, blocks, group_class, merge
+from altledger.fast.twopc.ingest import Part
 from altledger.reference.encoding import CrossAgentTx
 
 PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
@@ -142,18 +143,55 @@ def _exchange(peers: dict[int, Any], me: int, sizes: Sequence[int], counts: list
     return all_counts, incoming
 
 
-def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any]) -> None:
-    """Turn the input into the group's arrays before the first batch.  A group that can ingest a
-    share (``ArrayShardGroup.ingest_share``) walks only input positions ``me·n/W … (me+1)·n/W − 1``;
-    the workers swap their shares, so each sees the whole input, in order, having walked its part.
-    (A group without ``ingest_share`` takes each batch in ``start_batch``.)"""
-    if not peers or not hasattr(group, "ingest_share"):
+INGEST_CHUNKS_PER_WORKER = 8
+"""The input is read in about this many chunks per worker (``_ingest``)."""
+
+
+def _claim(counter: Any) -> int:
+    """The next unclaimed chunk number (a counter shared by all workers of the run)."""
+    with counter.get_lock():
+        chunk = counter.value
+        counter.value = chunk + 1
+    return chunk
+
+
+def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: Any = None,
+            files: Files | None = None) -> None:
+    """Turn the input into the group's arrays before the first batch.
+
+    A group that can read a share (``ArrayShardGroup.ingest_share``) reads chunks of consecutive
+    input positions, claiming the next unread chunk from ``counter`` until none is left, and cuts
+    each into one part per group; the workers then swap parts, and each takes, in input order
+    (chunk order), what its shards need of every chunk (``ingest``).  Claiming chunks instead of
+    taking a fixed half balances the reading between workers that start at different times (they
+    are forked one after the other) or read at different speeds (page copies after fork).  Which
+    worker reads a chunk changes nothing in the result.  The parts' arrays travel through the
+    in-memory files when there are some (``Files``), else pickled through the links.  (A group
+    without ``ingest_share`` takes each batch in ``start_batch``.)
+    """
+    if not peers or not hasattr(group, "ingest_share") or counter is None:
         return
     n = group.input_size
-    mine = group.ingest_share(me * n // groups, (me + 1) * n // groups)
-    shares = _swap(peers, me, lambda g: mine)
-    shares[me] = mine
-    group.ingest([shares[g] for g in range(groups)])
+    size = max(1, -(-n // (INGEST_CHUNKS_PER_WORKER * groups)))
+    read: list[tuple[int, Any]] = []
+    while (chunk := _claim(counter)) * size < n:
+        read.append((chunk, group.ingest_share(chunk * size, min(n, (chunk + 1) * size))))
+    if files is None:
+        received = _swap(peers, me, lambda g: [(chunk, share.fresh, share.parts[g]) for chunk, share in read])
+    else:                            # the arrays into our file, once for all peers; the links carry where
+        names = list(Part.__dataclass_fields__)
+        where = {g: files.publish([getattr(share.parts[g], name) for _, share in read for name in names])
+                 for g in peers}
+        placed = _swap(peers, me, lambda g: ([(chunk, share.fresh) for chunk, share in read], where[g]))
+        received = {}
+        for g, (chunks, their_where) in placed.items():
+            arrays = iter(files.read(g, their_where))
+            received[g] = [(chunk, fresh, Part(**{name: next(arrays) for name in names})) for chunk, fresh in chunks]
+    received[me] = [(chunk, share.fresh, share.parts[me]) for chunk, share in read]
+    parts = sorted((item for items in received.values() for item in items), key=lambda item: item[0])
+    if [chunk for chunk, _, _ in parts] != list(range(len(parts))):
+        raise RuntimeError(f"the workers read chunks {[chunk for chunk, _, _ in parts]}, not each chunk once")
+    group.ingest([(fresh, part) for _, fresh, part in parts])
 
 
 def _spin_seconds(groups: int) -> float:
@@ -166,9 +204,10 @@ def _spin_seconds(groups: int) -> float:
     return SPIN_SECONDS if groups <= cores else 0.0
 
 
-def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_count: int) -> list[list[list[int]]]:
+def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_count: int,
+             counter: Any = None, files: Files | None = None) -> list[list[list[int]]]:
     """A worker's round schedule over all batches (the parallel form of ``batch.drive``)."""
-    _ingest(group, me, groups, peers)
+    _ingest(group, me, groups, peers, counter, files)
     sizes = [len(block) for block in blocks(len(group.owner), groups)]
     spin = _spin_seconds(groups)
     round_counts: list[list[list[int]]] = []
@@ -187,48 +226,53 @@ def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_coun
     return round_counts
 
 
-def _stow(final: GroupFinal, fd: int) -> GroupFinal:
-    """Write the final state's message history and logs (nearly all of its bytes) to the file ``fd``,
-    leaving their lengths in their place; ``_unstow`` reads them back.  A file in memory costs one
-    copy instead of pickling tens of megabytes through the pipe to the parent."""
-    blobs = [memoryview(blob).cast("B") for blob in [final.sent] + [state["log"] for state in final.shards.values()]]
-    offset = 0
-    for start in range(0, len(blobs), 1024):                  # at most IOV_MAX buffers per call
-        chunk = blobs[start:start + 1024]
-        size = sum(blob.nbytes for blob in chunk)
-        written = os.pwritev(fd, chunk, offset)
-        if written < size:                                     # short write: the rest one by one
-            data = memoryview(b"".join(chunk))
-            while written < size:
-                written += os.pwrite(fd, data[written:], offset + written)
-        offset += size
-    final.sent = blobs[0].nbytes
+class Files:
+    """The run's in-memory files (one per worker, ``memfile``) as one worker sees them: it appends to
+    its own, and reads its peers'.  ``None`` stands for no files (everything goes through pipes)."""
+
+    def __init__(self, fds: Sequence[int], me: int) -> None:
+        self.fds = list(fds)
+        self.me = me
+        self.end = 0                                   # where our next append starts
+
+    def publish(self, arrays: Sequence[Any]) -> tuple[list[memfile.Layout], int]:
+        layouts, self.end = memfile.append_arrays(self.fds[self.me], self.end, arrays)
+        return layouts, self.end
+
+    def read(self, g: int, where: tuple[list[memfile.Layout], int]) -> list[np.ndarray]:
+        return memfile.view_arrays(self.fds[g], *where)
+
+
+def _bulk(final: GroupFinal) -> list[Any]:
+    """The bulk of a final state (message history, outcomes, logs): what travels through the file."""
+    return [final.sent, final.committed, final.unfinished, *final.first_no,
+            *(state["log"] for state in final.shards.values())]
+
+
+def _stow(final: GroupFinal, files: Files) -> GroupFinal:
+    """Append the final state's bulk (``_bulk``) to our in-memory file, leaving where it is in its
+    place (in ``sent``); ``_unstow`` reads it back.  The rest (stores, buffers) is pickled."""
+    final.sent = files.publish(_bulk(final))
+    final.committed = final.unfinished = final.first_no = None         # type: ignore[assignment]
     for state in final.shards.values():
-        state["log"] = len(state["log"])
+        state["log"] = None
     return final
 
 
 def _unstow(final: GroupFinal, fd: int) -> GroupFinal:
-    """The final state as the worker had it before ``_stow``.  The message rows stay in the mapped
-    file (read-only, no copy; the mapping lives as long as the result refers to it)."""
-    total = final.sent + sum(state["log"] for state in final.shards.values())
-    if os.fstat(fd).st_size < total:
-        raise RuntimeError(f"a worker's final state file holds {os.fstat(fd).st_size} of {total} bytes")
-    if not total:
-        final.sent = b""
-        return final
-    data = mmap.mmap(fd, total, prot=mmap.PROT_READ)
-    offset = final.sent
-    final.sent = memoryview(data)[:offset]
-    for state in final.shards.values():
-        size = state["log"]
-        state["log"] = data[offset:offset + size]
-        offset += size
+    """The final state as the worker had it before ``_stow``: the message rows and outcomes as
+    read-only views of the file (no copy; the mapping lives as long as they are referred to), the
+    logs as bytes."""
+    layouts, end = final.sent
+    sent, final.committed, final.unfinished, no_t, no_key, *logs = memfile.view_arrays(fd, layouts, end)
+    final.sent, final.first_no = sent, (no_t, no_key)
+    for state, log in zip(final.shards.values(), logs):
+        state["log"] = log.tobytes()
     return final
 
 
 def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, groups: int, engine: str,
-           args: tuple, batch_count: int, fd: int | None = None) -> None:
+           args: tuple, batch_count: int, fds: Sequence[int] = (), counter: Any = None) -> None:
     gc.disable()                         # see batch.gc_paused
     for connection in others:            # link ends inherited by fork that belong to other workers:
         connection.close()               # closed, so a peer that dies is seen as end-of-file
@@ -236,10 +280,11 @@ def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, group
         os.set_blocking(connection.fileno(), False)
     try:
         group = group_class(engine)(*args)
-        round_counts = schedule(group, me, groups, peers, batch_count)
+        files = Files(fds, me) if fds else None
+        round_counts = schedule(group, me, groups, peers, batch_count, counter, files)
         final = group.finish()
-        if fd is not None:
-            final = _stow(final, fd)
+        if files is not None:
+            final = _stow(final, files)
         parent.send(("ok", (final, round_counts, time.process_time())))
     except NeedsPython as reason:        # the parent reruns with the Python engine
         parent.send(("needs-python", str(reason)))
@@ -254,8 +299,8 @@ def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, group
 
 
 def _memory_files(count: int) -> list[int]:
-    """One in-memory file per worker for its final state's bulk (``_stow``); none (the pipe carries
-    everything) where the OS has no ``memfd_create``."""
+    """One in-memory file per worker (``Files``: the ingest's parts, the final state's bulk); none
+    (the links and pipes carry everything) where the OS has no ``memfd_create``."""
     files: list[int] = []
     try:
         for g in range(count):
@@ -277,6 +322,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
         kernel.warm()                    # compiled once here; the forked workers inherit it
     context = multiprocessing.get_context("fork")
     files = _memory_files(workers)
+    counter = context.Value("q", 0)      # the next input chunk to read (_ingest)
     links = {(a, b): context.Pipe() for a in range(workers) for b in range(a + 1, workers)}
     processes, parents = [], []
     try:
@@ -295,7 +341,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             process = context.Process(target=_serve, daemon=True, args=(
                 child_end, peers, others + [parent_end], g, workers, engine,
                 (shard_count, block, owner, genesis, batches, keep_history), len(batches),
-                files[g] if files else None))
+                files, counter))
             process.start()
             child_end.close()
             processes.append(process)

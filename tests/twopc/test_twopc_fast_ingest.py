@@ -24,7 +24,7 @@ import functools
 import numpy as np
 import pytest
 
-from altledger.fast.twopc import arraygroup, run_batches
+from altledger.fast.twopc import arraygroup, ingest, run_batches
 from altledger.fast.twopc.compare import batch_snapshot, fast_comparable, run_reference
 from altledger.fast.twopc.workload import TransferWorkload, make_workload
 from altledger.reference.encoding import CrossAgentTx, Leg, LegKind, agent_id
@@ -110,8 +110,8 @@ def test_ignoring_copies_is_caught(monkeypatch):
 
 def colliding(monkeypatch):
     """Every content key the same: only the exact comparison can tell transactions apart."""
-    monkeypatch.setattr(arraygroup, "_fingerprint_legs", lambda code, *rest: np.zeros(len(code), dtype=np.uint64))
-    monkeypatch.setattr(arraygroup, "_mix", lambda values: np.zeros_like(values))
+    monkeypatch.setattr(ingest, "_fingerprint_legs", lambda code, *rest: np.zeros(len(code), dtype=np.uint64))
+    monkeypatch.setattr(ingest, "_mix", lambda values: np.zeros_like(values))
 
 
 @pytest.mark.parametrize("mode", [{"workers": None}, {"workers": 2}], ids=lambda mode: str(mode))
@@ -125,7 +125,7 @@ def test_trusting_colliding_keys_is_caught(monkeypatch):
     """Mutant: a content-key match taken without the exact comparison."""
     genesis, batches, reference = tricky_input()
     colliding(monkeypatch)
-    monkeypatch.setattr(arraygroup, "_content", lambda tx: b"")
+    monkeypatch.setattr(ingest, "_content", lambda tx: b"")
     result = run_batches(SHARDS, genesis, batches, engine="numba", workers=2)
     assert reference.comparable.differences(fast_comparable(result)) != []
 

@@ -1,0 +1,288 @@
+"""Batch mode's input as arrays: what ``ShardGroup.start_batch`` computes per batch, for the whole run.
+
+None of it depends on how earlier batches ran, only on the input, so the numba
+engine computes it once, before the first round (``ArrayShardGroup.ingest``).
+The work is split twice, so that two workers each do half of it:
+
+* **by input position** — worker ``w`` of ``W`` reads only the transactions at
+  positions ``w·n/W … (w+1)·n/W − 1`` (:func:`read_share`): the per-leg
+  Python work, and the pages a forked worker copies because reading objects
+  changes their reference counts, are divided between the workers.  Each
+  derives from its share, with NumPy, everything any group needs: each leg's
+  shard (§2.2), each transaction's coordinator (§3.4), its participants
+  (§3.3) and a content key (§3.2).
+* **by shard** — a share is cut into one :class:`Part` per group, holding only
+  what that group needs: the transactions with a leg on its shards, those
+  legs, and for the transactions it coordinates their key and participants.
+  Workers swap parts once per run (``workers._ingest``); a group then builds
+  its arrays from its parts (:func:`take`), touching only its own share of
+  the legs.
+
+Agents get one run-wide index (genesis order, then agents not in genesis in
+input order), the same in every group: a share names an agent it cannot
+index yet ``-1 − k`` (the ``k``-th of its ``fresh`` agents), and :func:`take`
+indexes every share's fresh agents in share order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from altledger.reference.encoding import CrossAgentTx, LegKind
+
+if TYPE_CHECKING:
+    from altledger.fast.twopc.arraygroup import ArrayShardGroup
+
+AMOUNT_LIMIT = 1 << 60
+NONCE_LIMIT = 1 << 62
+
+
+def _int64_column(values: list[int], limit: int) -> np.ndarray:
+    """``values`` as int64, every value at or above ``limit`` replaced by ``limit`` (the caller only
+    asks whether our legs reach the limit; other groups' values are never used beyond that)."""
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return np.array([value if value < limit else limit for value in values], dtype=np.int64)
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """A 64-bit finaliser (multiply, xor-shift; wrapping): spreads the bits of each uint64."""
+    values = values ^ values >> np.uint64(31)
+    values *= np.uint64(0xFF51AFD7ED558CCD)
+    return values ^ values >> np.uint64(33)
+
+
+def _fingerprint_legs(code: np.ndarray, debit: np.ndarray, amount: np.ndarray, nonce: np.ndarray) -> np.ndarray:
+    """A wrapping 64-bit mix of each leg's (agent, kind, amount, nonce): equal legs, equal values.
+
+    Only a hint for finding equal transactions: every match is checked exactly (``_content``).
+    """
+    return _mix(code.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+                ^ amount.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+                ^ nonce.astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+                ^ debit.astype(np.uint64) * np.uint64(0x27D4EB2F165667C5))
+
+
+def _content(tx: CrossAgentTx) -> tuple:
+    """What determines ``tx``'s encoding, hence its txid (§3.2): ``user_data`` and every leg's agent,
+    kind, amount and nonce, in canonical order (``kind`` is a ``LegKind``, so ``is DEBIT`` keeps it)."""
+    debit = LegKind.DEBIT
+    return tx.user_data, tuple([(leg.agent, leg.kind is debit, leg.amount, leg.nonce) for leg in tx.legs])
+
+
+@dataclass
+class Part:
+    """What one group needs of one share (input positions are run-wide, ascending in every column).
+
+    ``held``/``held_coordinator``: the transactions with a leg on the group's shards, and their
+    coordinator (§3.4).  ``leg_*``: those legs, in canonical order per transaction (§3.1): position,
+    shard, agent (index, or ``-1 − k`` for the share's ``fresh[k]``), debit, amount, nonce.
+    ``coordinated``/``keys``: the transactions the group coordinates and their content keys;
+    ``pair_p``/``pair_shard``: their participants (§3.3), ascending per transaction.
+    """
+
+    held: np.ndarray
+    held_coordinator: np.ndarray
+    leg_p: np.ndarray
+    leg_shard: np.ndarray
+    leg_code: np.ndarray
+    leg_debit: np.ndarray
+    leg_amount: np.ndarray
+    leg_nonce: np.ndarray
+    coordinated: np.ndarray
+    keys: np.ndarray
+    pair_p: np.ndarray
+    pair_shard: np.ndarray
+
+
+@dataclass
+class Share:
+    """One share of the input read (``read_share``): its fresh agents, and one part per group."""
+
+    fresh: list[bytes]
+    parts: list[Part]
+
+
+def read_share(group: ArrayShardGroup, lo: int, hi: int) -> Share:
+    """Read the transactions at input positions ``lo … hi − 1`` and cut what they say into parts.
+
+    The Python work per leg is a few list comprehensions (agent index, kind, amount, nonce); the
+    rest is NumPy over the share's legs.  Amounts and nonces at or above the kernel's limits are
+    clipped to them (``_int64_column``): the group whose legs they are refuses the run (``take``).
+    """
+    txs = group.input_slice(lo, hi)
+    sizes = np.array([len(tx.legs) for tx in txs], dtype=np.int64)
+    legs = [leg for tx in txs for leg in tx.legs]
+    agents = [leg.agent for leg in legs]
+    index = group.agent_index
+    get = index.get
+    codes = [get(agent) for agent in agents]
+    fresh: dict[bytes, int] = {}
+    if None in codes:
+        codes = [index[agent] if agent in index else -1 - fresh.setdefault(agent, len(fresh)) for agent in agents]
+    debit_kind = LegKind.DEBIT
+    code = np.array(codes, dtype=np.int64)
+    debit = np.array([leg.kind is debit_kind for leg in legs], dtype=np.bool_)
+    amount = _int64_column([leg.amount for leg in legs], AMOUNT_LIMIT)
+    nonce = _int64_column([leg.nonce for leg in legs], NONCE_LIMIT)
+    # hash() of bytes is the same in the forked workers (one hash seed); only a hint, like the key
+    user_hash = np.array([hash(tx.user_data) for tx in txs], dtype=np.int64)
+
+    count = group.shard_count
+    shard_of_agent = group.agent_shard.data
+    if fresh:                       # agents not indexed yet: shard from the id (§2.2), key part from its hash
+        is_fresh = code < 0
+        k = np.where(is_fresh, -1 - code, 0)
+        fresh_shard = np.array([int.from_bytes(agent, "big") % count for agent in fresh], dtype=np.int64)
+        fresh_value = np.array([hash(agent) for agent in fresh], dtype=np.int64)
+        shard = np.where(is_fresh, fresh_shard[k], shard_of_agent[np.where(is_fresh, 0, code)])
+        agent_value = np.where(is_fresh, fresh_value[k], code)
+    else:
+        shard = shard_of_agent[code]                                                 # §2.2
+        agent_value = code
+    n = len(txs)
+    local = np.repeat(np.arange(n, dtype=np.int64), sizes)                           # leg -> share index
+    # coordinator: the shard of the first debit leg (§3.4); -1 when there is none, as in ShardGroup
+    coordinator = np.full(n, -1, dtype=np.int64)
+    debits = np.flatnonzero(debit)
+    if len(debits):
+        first = np.r_[True, local[debits[1:]] != local[debits[:-1]]]
+        coordinator[local[debits[first]]] = shard[debits[first]]
+    # content key: a wrapping sum of the legs' mixes, xor a mix of hash(user_data) (§3.2)
+    running = np.zeros(len(code) + 1, dtype=np.uint64)
+    np.cumsum(_fingerprint_legs(agent_value, debit, amount, nonce), out=running[1:])
+    ends = np.cumsum(sizes)
+    keys = (running[ends] - running[ends - sizes]) ^ _mix(user_hash.astype(np.uint64))
+    # participants: the distinct (transaction, shard) pairs, ascending (§3.3)
+    pairs = np.sort(local * count + shard)
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    pair_local, pair_shard = pairs // count, pairs % count
+
+    owner = group.owner
+    leg_group = owner[shard]
+    coordinator_group = np.where(coordinator >= 0, owner[np.maximum(coordinator, 0)], -1)
+    parts = []
+    for g in range(group.groups):
+        legs_g = np.flatnonzero(leg_group == g)
+        held = local[legs_g]
+        held = held[np.r_[True, held[1:] != held[:-1]]] if len(held) else held   # legs ascend by position
+        is_coordinated = coordinator_group == g
+        coordinated = np.flatnonzero(is_coordinated)
+        on_pair = is_coordinated[pair_local]
+        parts.append(Part(held=held + lo, held_coordinator=coordinator[held],
+                          leg_p=local[legs_g] + lo, leg_shard=shard[legs_g], leg_code=code[legs_g],
+                          leg_debit=debit[legs_g], leg_amount=amount[legs_g], leg_nonce=nonce[legs_g],
+                          coordinated=coordinated + lo, keys=keys[coordinated],
+                          pair_p=pair_local[on_pair] + lo, pair_shard=pair_shard[on_pair]))
+    return Share(list(fresh), parts)
+
+
+def _joined(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]) -> Part:
+    """The parts for ``group`` from consecutive shares, in input order, joined into one; every share's
+    fresh agents indexed in share order (the same run-wide index in every group)."""
+    parts = []
+    for fresh, part in received:
+        if fresh:
+            indices = np.array([group.index_agent(agent) for agent in fresh], dtype=np.int64)
+            code = part.leg_code
+            part.leg_code = np.where(code >= 0, code, indices[np.where(code < 0, -1 - code, 0)])
+        parts.append(part)
+    group.grow_store()
+    if len(parts) == 1:
+        return parts[0]
+    return Part(*(np.concatenate([getattr(part, name) for part in parts]) for name in Part.__dataclass_fields__))
+
+
+def take(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]) -> None:
+    """Fill ``group``'s arrays from its parts of every share (consecutive, in input order).
+
+    Per transaction at position ``p`` with a leg on our shards: ``coord_of[p]``; a *slot* per (p,
+    our shard holding legs of it) with those legs in canonical order (§3.3).  Where our shard
+    coordinates it: its identity ``t``, the position of the first transaction with the same
+    content (§3.2, ``_first_occurrence``), and for a first occurrence its participants.  Per batch,
+    the round-1 submissions: by coordinator, each in the order given (§13.3).
+    """
+    part = _joined(group, received)
+    n, count = group.input_size, group.shard_count
+    if len(part.leg_p) and (part.leg_amount.max() >= AMOUNT_LIMIT or part.leg_nonce.max() >= NONCE_LIMIT):
+        from altledger.fast.twopc.batch import NeedsPython
+        raise NeedsPython("an amount is 2**60 or more, or a nonce 2**62 or more")
+    # slots: our legs grouped by (p, shard); a stable sort keeps canonical order inside a slot
+    key = part.leg_p * count + part.leg_shard
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
+    slot_p = part.leg_p[order][starts]
+    held = part.held
+    group.coord_of[held] = part.held_coordinator
+    group.slot_first[held] = np.searchsorted(slot_p, held)
+    group.slot_count[held] = np.searchsorted(slot_p, held, side="right") - group.slot_first[held]
+    group.slot_shard.extend(part.leg_shard[order][starts])
+    group.slot_t.extend(slot_p)
+    group.rm.extend(np.zeros(len(starts), dtype=np.int8))
+    group.leg_first.extend(starts)
+    group.leg_count.extend(np.diff(np.r_[starts, len(order)]))
+    group.leg_agent.extend(part.leg_code[order])
+    group.leg_debit.extend(part.leg_debit[order])
+    group.leg_amount.extend(part.leg_amount[order])
+    group.leg_nonce.extend(part.leg_nonce[order])
+    # the transactions we coordinate, in input order: their identity and participants (§3.3, ascending)
+    coordinated = part.coordinated
+    ts, first_ones = group._first_occurrence(coordinated, part.keys)
+    if len(first_ones):
+        is_first = np.zeros(n, dtype=np.bool_)
+        is_first[first_ones] = True
+        on_first = is_first[part.pair_p]
+        pair_p, pair_shard = part.pair_p[on_first], part.pair_shard[on_first]
+        part_counts = np.bincount(pair_p, minlength=n)[first_ones]
+        start = group.parts.extend(pair_shard)
+        group.nparts[first_ones] = part_counts
+        group.part_first[first_ones] = start + np.cumsum(part_counts) - part_counts
+    group.coordinated = len(first_ones)
+    # every slot writes at most two records, every coordinated transaction two (§5.1)
+    group.log.reserve(2 * group.slot_shard.size + 2 * group.coordinated)
+    group.end_code.reserve(group.coordinated)
+    group.end_next.reserve(group.coordinated)
+    # submissions of batch b: (coordinator, -1, t, 0) by batch, then coordinator, then position
+    batch_of = np.searchsorted(group.batch_starts, coordinated, side="right") - 1
+    by_coordinator = group.coord_of[coordinated]
+    order = np.argsort(batch_of * (count + 1) + by_coordinator + 1, kind="stable")   # stable: positions
+    messages = np.zeros((len(coordinated), 4), dtype=np.int64)                       # ascend within
+    messages[:, 0] = by_coordinator[order]                                            # (batch, coordinator)
+    messages[:, 1] = -1
+    messages[:, 2] = ts[order]
+    bounds = np.searchsorted(batch_of[order], np.arange(len(group.batches) + 1))
+    group.submissions = [messages[bounds[b]:bounds[b + 1]] for b in range(len(group.batches))]
+
+
+def first_occurrence(group: ArrayShardGroup, coordinated: np.ndarray,
+                     keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``t`` for each coordinated position: the input position of the first transaction with the same
+    content (``user_data`` and every leg's agent, kind, amount and nonce determine the encoding,
+    hence the txid: §3.2); and the coordinated positions that are first occurrences.
+
+    Transactions are grouped by their 64-bit content keys (equal content, equal keys).  Within a
+    group the first position is taken only after comparing the contents exactly (``_content``);
+    when they differ (a collision), exact content decides, in input order — so a collision costs
+    time, never a wrong identity.
+    """
+    if not len(coordinated):
+        return coordinated.copy(), coordinated
+    order = np.argsort(keys, kind="stable")                     # equal keys: ascending position
+    sorted_keys = keys[order]
+    starts = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    leader = order[np.flatnonzero(starts)[np.cumsum(starts) - 1]]      # first index with the same key
+    found = np.empty_like(coordinated)
+    found[order] = coordinated[leader]
+    exact: dict[tuple, int] = {}
+    for k in np.flatnonzero(found != coordinated).tolist():
+        t, p = int(found[k]), int(coordinated[k])                # a key met before: same content?
+        first, this = _content(group.tx_at(t)), _content(group.tx_at(p))
+        if first != this:                                        # a collision: exact content decides
+            exact.setdefault(first, t)
+            found[k] = exact.setdefault(this, p)
+    return found, coordinated[found == coordinated]
