@@ -260,7 +260,7 @@ class ArrayShardGroup:
             self.sent_rows.reserve(at + sent)
             history = self.sent_rows.data
         counts, start = self.send_counts, self.dest_start
-        kernel.route(out, sent, self.first_owned, self.owner, counts, start, history, at, routed.data)
+        quiet = kernel.route(out, sent, self.first_owned, self.owner, counts, start, history, at, routed.data)
         if history is not self.no_history:
             self.sent_rows.size = at + sent
         me = self.index
@@ -269,7 +269,7 @@ class ArrayShardGroup:
         for g in range(self.groups):
             if g != me and start[g + 1] > start[g]:
                 remote[g] = routed.data[start[g]:start[g + 1]]
-        return RoundReport(counts.tolist(), remote)
+        return RoundReport(counts.tolist(), remote, quiet == 1)
 
     def finish(self) -> GroupFinal:
         log = self.log.data[:self.log.size]

@@ -88,6 +88,7 @@ class RoundReport:
 
     counts: list[int]
     remote: list[bytes | None]
+    quiet: bool = False      # every message sent is an ACK or an ABORT: whoever takes them sends nothing
 
 
 @dataclass

@@ -312,6 +312,9 @@ def route(out, n, first_owned, owner, counts, dest_start, history, history_at, r
     t, field) in that order, when ``history`` has room (else none are written).  ``routed``: the
     same rows grouped by the group that owns the recipient (``owner``), keeping that order inside
     each group; group ``g``'s rows are ``routed[dest_start[g]:dest_start[g + 1]]``.
+
+    Returns 1 when every row is an ACK or an ABORT — messages whose handlers send nothing
+    (``on_ack``: §8.6, ``on_abort``: §7.3) — so that the next round will send nothing; else 0.
     """
     owned = counts.shape[0]
     for k in range(owned):
@@ -337,8 +340,11 @@ def route(out, n, first_owned, owner, counts, dest_start, history, history_at, r
         dest_start[g + 1] += dest_start[g]
     fill = dest_start[:groups].copy()
     keep = history_at + n <= history.shape[0]
+    quiet = 1
     for j in range(n):
         i = order[j]
+        if out[i, 2] != MSG_ACK and out[i, 2] != MSG_ABORT:
+            quiet = 0
         g = owner[out[i, 1]]
         at = fill[g]
         fill[g] = at + 1
@@ -346,6 +352,7 @@ def route(out, n, first_owned, owner, counts, dest_start, history, history_at, r
             routed[at, c] = out[i, c + 1]
             if keep:
                 history[history_at + j, c] = out[i, c + 1]
+    return quiet
 
 
 def warm() -> None:

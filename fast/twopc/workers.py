@@ -9,23 +9,26 @@ workers thus see the same global counts, so each knows when a batch ends (a
 round in which no shard sent anything) without asking the parent; messages
 between a worker's own shards never leave it.  The parent only starts the
 workers and collects their final states — no per-round hop through it, so
-each round costs one exchange between the workers.
+each round costs one exchange between the workers.  When every message of
+a round was an ACK or an ABORT, whose handlers send nothing, every worker
+knows that the next round ends the batch and skips its exchange (checked:
+a worker whose round sent anything after all refuses the run).
 
 Why fork: the input (lists of ``CrossAgentTx`` objects) is inherited by the
-children without pickling.  With the numba engine, worker ``w`` of ``W``
-turns only input positions ``w·n/W … (w+1)·n/W − 1`` into leg arrays
-(``ArrayShardGroup.ingest_share``: the per-leg Python work, and the pages a
-forked child must copy because reference counts change, are split between
-the workers); the workers swap these shares once per run, so each then holds
-the whole input as arrays and derives what its shards need with NumPy.
-Links between workers send both ways at once (``_duplex``): one hop per
-round, raw int64s rather than pickles, polled for a moment before sleeping
-when every worker has a core.  A worker's message history and logs, nearly all of its final state's
-bytes, reach the parent through an in-memory file (``_stow``) rather than
-being pickled through the pipe.  A worker
-that fails reports its traceback to the parent and closes its links, so its
-peers stop too; the parent raises the root cause.  ``workers = 1`` runs the
-same loop with no peers.
+children without pickling.  With the numba engine, each worker reads chunks
+of the input claimed from a shared counter (``_ingest``; the per-leg Python
+work, and the pages a forked child must copy because reference counts
+change, are split between the workers) and cuts what it read into one part
+per worker; parts travel through the workers' in-memory files
+(``Files``, ``memfile``), so each worker gets what its shards need of the
+whole input.  Links between workers send both ways at once (``_duplex``):
+one hop per round, raw int64s rather than pickles, polled for a moment
+before sleeping when every worker has a core.  A worker's message history,
+outcomes and logs, nearly all of its final state's bytes, reach the parent
+through its in-memory file too (``_stow``).  A worker that fails reports its
+traceback to the parent and closes its links, so its peers stop too; the
+parent raises the root cause.  ``workers = 1`` runs the same loop with no
+peers.
 """
 
 from __future__ import annotations
@@ -120,27 +123,29 @@ def _swap(peers: dict[int, Any], me: int, outgoing: Callable[[int], Any]) -> dic
     return received
 
 
-def _exchange(peers: dict[int, Any], me: int, sizes: Sequence[int], counts: list[int],
-              remote: Sequence[bytes | np.ndarray | None], spin: float = 0.0) -> tuple[
-        dict[int, list[int]], list[memoryview | None]]:
-    """Send every peer our send counts and the messages for its shards, receive theirs.
+def _exchange(peers: dict[int, Any], me: int, sizes: Sequence[int], report: Any, spin: float = 0.0) -> tuple[
+        dict[int, list[int]], list[memoryview | None], bool]:
+    """Send every peer our round's send counts and the messages for its shards, receive theirs;
+    also whether every group's round was quiet (``RoundReport.quiet``).
 
-    Pair by pair as in ``_swap``, but raw, without pickling (once per round): our ``sizes[me]``
-    counts as int64, then the packed message rows (``batch.pack``'s layout); a peer ``g``'s counts
-    are its first ``sizes[g]`` int64s.
+    Pair by pair as in ``_swap``, but raw, without pickling (once per round): a quiet flag and our
+    ``sizes[me]`` counts as int64, then the packed message rows (``batch.pack``'s layout); a peer
+    ``g``'s header is its first ``1 + sizes[g]`` int64s.
     """
-    head = array("q", counts).tobytes()
-    all_counts = {me: counts}
+    head = array("q", [int(report.quiet), *report.counts]).tobytes()
+    all_counts = {me: report.counts}
+    quiet = report.quiet
     incoming: list[memoryview | None] = [None] * len(sizes)
     for g in sorted(peers):
-        rows = remote[g]
+        rows = report.remote[g]
         data = head if rows is None else head + (rows.tobytes() if isinstance(rows, np.ndarray) else rows)
         received = _duplex(peers[g], data, spin)
-        split = 8 * sizes[g]
-        their_counts = array("q")
-        their_counts.frombytes(received[:split])
-        all_counts[g], incoming[g] = their_counts.tolist(), received[split:]
-    return all_counts, incoming
+        split = 8 * (1 + sizes[g])
+        header = array("q")
+        header.frombytes(received[:split])
+        quiet = quiet and header[0] == 1
+        all_counts[g], incoming[g] = header.tolist()[1:], received[split:]
+    return all_counts, incoming, quiet
 
 
 INGEST_CHUNKS_PER_WORKER = 8
@@ -215,12 +220,17 @@ def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_coun
         report = group.start_batch(b)
         rounds = []
         while True:
-            all_counts, incoming = _exchange(peers, me, sizes, report.counts, report.remote, spin)
+            all_counts, incoming, quiet = _exchange(peers, me, sizes, report, spin)
             counts = [n for g in range(groups) for n in all_counts[g]]      # blocks are in shard order
             rounds.append(counts)
             if not any(counts):
                 break
             report = group.run_round(incoming)
+            if quiet:            # it took only ACKs and ABORTs, so it sent nothing anywhere: the batch
+                if any(report.counts):      # is over, and no exchange is needed to learn that
+                    raise RuntimeError("a round that took only ACK and ABORT messages sent messages")
+                rounds.append([0] * len(counts))
+                break
         rounds.pop()                                                          # the empty last round
         round_counts.append(rounds)
     return round_counts

@@ -163,6 +163,18 @@ def test_a_kernel_reporting_the_last_no_vote_is_caught(monkeypatch):
     assert differs
 
 
+def test_a_round_wrongly_reported_quiet_is_refused(monkeypatch):
+    """Workers skip the exchange after a round that took only ACKs and ABORTs (it cannot send).  A
+    route that calls every round quiet must make a worker refuse the run, not end a batch early."""
+    from altledger.fast.twopc import arraygroup
+
+    mutant = mutant_kernel("        if out[i, 2] != MSG_ACK and out[i, 2] != MSG_ABORT:\n", "        if False:\n")
+    monkeypatch.setattr(arraygroup, "kernel", mutant)
+    genesis, batches, _ = case(*CASES[2])
+    with pytest.raises(RuntimeError, match="took only ACK and ABORT messages sent messages"):
+        run_batches(CASES[2][1], genesis, batches, workers=2, engine="numba")
+
+
 @given(st.tuples(*(st.integers(0, (1 << bits) - 1) for bits in (BATCH_BITS, ROUND_BITS, SHARD_BITS, REASON_BITS))),
        st.tuples(*(st.integers(0, (1 << bits) - 1) for bits in (BATCH_BITS, ROUND_BITS, SHARD_BITS, REASON_BITS))))
 def test_no_keys_order_as_their_tuples(a, b):
