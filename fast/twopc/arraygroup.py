@@ -76,6 +76,20 @@ class Growable:
         return start
 
 
+def shards_of(ids: list[bytes], count: int) -> np.ndarray:
+    """``int_be(id) mod count`` for each agent id (§2.2).  For 32-byte ids (every ``AgentId``), with
+    NumPy: Horner's rule over the bytes, reducing mod ``count`` after each (exact in int64 while
+    ``count · 256`` fits); else one Python ``int.from_bytes`` per id."""
+    width = 32
+    if ids and count < 1 << 54 and all(len(agent) == width for agent in ids):
+        digits = np.frombuffer(b"".join(ids), dtype=np.uint8).reshape(-1, width).astype(np.int64)
+        remainder = np.zeros(len(ids), dtype=np.int64)
+        for column in range(width):
+            remainder = (remainder * 256 + digits[:, column]) % count
+        return remainder
+    return np.array([int.from_bytes(agent, "big") % count for agent in ids], dtype=np.int64)
+
+
 class ArrayShardGroup:
     """The shards of one block, their state in arrays, their steps in the kernel."""
 
@@ -116,7 +130,7 @@ class ArrayShardGroup:
         self.ids: list[bytes] = list(genesis)
         self.agent_index: dict[bytes, int] = {agent: a for a, agent in enumerate(self.ids)}
         self.agent_shard = Growable(np.int64)
-        self.agent_shard.extend([int.from_bytes(agent, "big") % shard_count for agent in self.ids])
+        self.agent_shard.extend(shards_of(self.ids, shard_count))
         self.bal = Growable(np.int64)                          # the store (§4.1); only our agents' entries
         self.nonce = Growable(np.int64)                        # are ever read or written
         self.lock = Growable(np.int64, fill=-1)

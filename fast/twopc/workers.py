@@ -148,7 +148,7 @@ def _exchange(peers: dict[int, Any], me: int, sizes: Sequence[int], report: Any,
     return all_counts, incoming, quiet
 
 
-INGEST_CHUNKS_PER_WORKER = 8
+INGEST_CHUNKS_PER_WORKER = 24
 """The input is read in about this many chunks per worker (``_ingest``)."""
 
 
@@ -327,6 +327,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
     """Run the batches with ``workers`` worker processes (``workers = 1`` too: same code path)."""
     owned = blocks(shard_count, workers)
     owner = [g for g, block in enumerate(owned) for _ in block]
+    group_class(engine)                  # imported here, once, not in every worker
     if engine == "numba":
         from altledger.fast.twopc import kernel
         kernel.warm()                    # compiled once here; the forked workers inherit it

@@ -23,6 +23,8 @@ import functools
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from altledger.fast.twopc import arraygroup, ingest, run_batches
 from altledger.fast.twopc.compare import batch_snapshot, fast_comparable, run_reference
@@ -173,3 +175,11 @@ def _duplex_pair_of_empties(left, right):
         thread.join(timeout=60)
         return result, out["right"]
     return result
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=20), st.integers(1, (1 << 54) - 1))
+def test_agent_shards_by_numpy_equal_int_from_bytes(ids, count):
+    """§2.2 on 32-byte ids, computed by Horner's rule in int64, equals the definition."""
+    assert arraygroup.shards_of(ids, count).tolist() == [int.from_bytes(agent, "big") % count for agent in ids]
+    odd = [*ids, b"\x01\x02"]                                         # not all 32 bytes: the Python path
+    assert arraygroup.shards_of(odd, count).tolist() == [int.from_bytes(agent, "big") % count for agent in odd]
