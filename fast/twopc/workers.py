@@ -322,9 +322,31 @@ def _memory_files(count: int) -> list[int]:
     return files
 
 
+_EXITING: list[Any] = []
+"""Workers of earlier runs that had answered and were exiting when their run returned."""
+
+
+def _reap(processes: Sequence[Any], wait_seconds: float) -> None:
+    """Join ``processes``; any still alive after ``wait_seconds`` is terminated."""
+    for process in processes:
+        if process.is_alive():
+            process.join(timeout=wait_seconds)
+        if process.is_alive():
+            process.terminate()
+            process.join()
+
+
 def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[CrossAgentTx]],
                    workers: int, keep_history: bool = True, engine: str = "python") -> BatchResult:
-    """Run the batches with ``workers`` worker processes (``workers = 1`` too: same code path)."""
+    """Run the batches with ``workers`` worker processes (``workers = 1`` too: same code path).
+
+    Once every worker has answered, the run returns without waiting for them to exit (a forked
+    worker takes milliseconds to give its memory back); they are joined at the start of the next
+    run, or by ``multiprocessing`` when the interpreter exits.  A run that fails joins its workers
+    before raising.
+    """
+    _reap(_EXITING, 5.0)
+    _EXITING.clear()
     owned = blocks(shard_count, workers)
     owner = [g for g, block in enumerate(owned) for _ in block]
     group_class(engine)                  # imported here, once, not in every worker
@@ -336,6 +358,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
     counter = context.Value("q", 0)      # the next input chunk to read (_ingest)
     links = {(a, b): context.Pipe() for a in range(workers) for b in range(a + 1, workers)}
     processes, parents = [], []
+    answered = False
     try:
         for g, block in enumerate(owned):
             peers, others = {}, list(parents)
@@ -381,17 +404,16 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             g, reply = min(causes.items())
             raise RuntimeError(f"batch worker {processes[g].pid} failed:\n{reply}")
         finals = [_unstow(replies[g][1][0], files[g]) if files else replies[g][1][0] for g in range(workers)]
+        answered = True
     finally:
         for connection in parents:
             connection.close()
         for fd in files:
             os.close(fd)
-        for process in processes:
-            if process.is_alive():
-                process.join(timeout=0.5 if len(processes) > 1 else 5)
-            if process.is_alive():
-                process.terminate()
-                process.join()
+        if answered:                     # they only have to exit (see the docstring)
+            _EXITING.extend(processes)
+        else:
+            _reap(processes, 0.5 if len(processes) > 1 else 5.0)
     result = merge(shard_count, genesis, batches, finals, replies[0][1][1], workers)
     result.worker_cpu = [replies[g][1][2] for g in range(workers)]
     return result
