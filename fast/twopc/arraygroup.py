@@ -128,6 +128,7 @@ class ArrayShardGroup:
         # Agents by a run-wide index: genesis order, then agents not in genesis in input order (``_join``);
         # every group builds the same index.  agent_shard[a] = int_be(AgentId) mod K (§2.2).
         self.ids: list[bytes] = list(genesis)
+        self.genesis_size = len(self.ids)
         self.agent_index: dict[bytes, int] = {agent: a for a, agent in enumerate(self.ids)}
         self.agent_shard = Growable(np.int64)
         self.agent_shard.extend(shards_of(self.ids, shard_count))
@@ -295,13 +296,11 @@ class ArrayShardGroup:
         unfinished = sorted_unique(np.concatenate([slot_t[rm == kernel.PREPARED], busy_t]))
         # the store of each of our shards: its agents whose balance or nonce is not 0 (an entry (0, 0)
         # is the same as none: a store maps every agent to (0, 0) until it holds something, §4.1)
-        ids, agents = self.ids, len(self.ids)
+        # — as arrays (agent index ascending, balance, nonce); ``BatchResult.store`` names the agents
+        agents = len(self.ids)
         bal, nonce, agent_shard = self.bal.data[:agents], self.nonce.data[:agents], self.agent_shard.data[:agents]
         held = np.flatnonzero(self.mine_array[agent_shard] & ((bal != 0) | (nonce != 0)))
-        stores: dict[int, dict[bytes, tuple[int, int]]] = {s: {} for s in self.owned}
-        for a, s, balance, count in zip(held.tolist(), agent_shard[held].tolist(), bal[held].tolist(),
-                                        nonce[held].tolist()):
-            stores[s][ids[a]] = (balance, count)
+        held_shard = agent_shard[held]
         shards = {}
         for local, s in enumerate(self.owned):
             buffer, k = [], int(self.buf_head[local])
@@ -312,8 +311,9 @@ class ArrayShardGroup:
             coord = {t: (int(self.phase[t]), [int(parts[self.part_first[t] + j]) for j in range(int(self.nparts[t]))
                                               if int(self.mask[t]) >> j & 1])
                      for t in busy if int(self.coord_of[t]) == s}
-            shards[s] = {"up": True, "log": np.ascontiguousarray(log[log[:, 0] == s, 1]).tobytes(),
-                         "buffer": buffer, "store": stores[s], "coord": coord}
+            shards[s] = {"up": True, "log": np.ascontiguousarray(log[log[:, 0] == s, 1]),
+                         "buffer": buffer, "coord": coord,
+                         "store": tuple(column[held_shard == s] for column in (held, bal[held], nonce[held]))}
         voted_no = np.flatnonzero(self.first_no != kernel.INT64_MAX)
         return GroupFinal(shards, (voted_no, self.first_no[voted_no]), committed, unfinished,
-                          self.sent_rows.data[:self.sent_rows.size])
+                          self.sent_rows.data[:self.sent_rows.size], self.ids[self.genesis_size:])

@@ -76,9 +76,10 @@ def pack(messages: Sequence[tuple[int, int, int, int]]) -> bytes:
     return array("q", chain.from_iterable(messages)).tobytes()
 
 
-def unpack(data: bytes) -> list[int]:
+def unpack(data: Any) -> list[int]:
+    """Packed int64s (bytes, or any contiguous buffer such as an int64 array) as a list."""
     values = array("q")
-    values.frombytes(data)
+    values.frombytes(memoryview(data).cast("B"))
     return values.tolist()
 
 
@@ -104,6 +105,9 @@ class GroupFinal:
     sent: Any                                                # packed rows of every message sent, bytes-like,
     #                                                          by (batch, round, shard, send order); b"" when
     #                                                          the history is not kept
+    fresh_agents: list[bytes] = field(default_factory=list)  # agents not in genesis, in run-wide index order
+    #                                                          (a "store" given as arrays indexes genesis
+    #                                                          order, then these)
 
 
 class ShardGroup:
@@ -301,6 +305,7 @@ class BatchResult:
     batches: list[list[CrossAgentTx]]
     shards: list[dict[str, Any]]
     blocks: list[range]
+    agent_ids: list[bytes] = field(default_factory=list)    # run-wide agent index -> AgentId (array stores)
     no_t: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     no_reason: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     committed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -322,6 +327,16 @@ class BatchResult:
 
     def log(self, s: int) -> list[int]:
         return unpack(self.shards[s]["log"])
+
+    def store(self, s: int) -> dict[bytes, tuple[int, int]]:
+        """Shard ``s``'s store (§4.1): AgentId → (balance, nonce), entries other than (0, 0).  A group
+        gives it as a dict (Python engine) or as arrays (agent index, balance, nonce) named here."""
+        store = self.shards[s]["store"]
+        if isinstance(store, dict):
+            return store
+        ids = self.agent_ids
+        agents, balances, nonces = (column.tolist() for column in store)
+        return {ids[a]: (balance, nonce) for a, balance, nonce in zip(agents, balances, nonces)}
 
     def messages(self) -> np.ndarray:
         """Every sent message as ``(n, from, to, code, t, shard_field)``, numbered as in §13.3.
@@ -359,16 +374,21 @@ def merge(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[Cro
     for final in finals:
         for s, state in final.shards.items():
             shards[s] = state
+    result.agent_ids = [*genesis, *finals[0].fresh_agents]
     result.sent = [final.sent for final in finals] if any(len(final.sent) for final in finals) else []
-    # first NO vote per t over all groups: the least no_key, i.e. the earliest (batch, round, shard)
-    ts = np.concatenate([final.first_no[0] for final in finals])
-    keys = np.concatenate([final.first_no[1] for final in finals])
-    order = np.lexsort((keys, ts))
-    ts, keys = ts[order], keys[order]
-    first = np.r_[True, ts[1:] != ts[:-1]] if len(ts) else np.zeros(0, dtype=np.bool_)
-    result.no_t, result.no_reason = ts[first], keys[first] & (1 << REASON_BITS) - 1
-    result.committed = sorted_unique(np.concatenate([final.committed for final in finals]))
-    result.unfinished = sorted_unique(np.concatenate([final.unfinished for final in finals]))
+    # per input position t (each group lists a t at most once): the least no_key over the groups is the
+    # first NO vote cast for t, i.e. the earliest (batch, round, shard); committed/unfinished: any group
+    n = sum(len(batch) for batch in batches)
+    first_key = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    committed, unfinished = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+    for final in finals:
+        ts, keys = final.first_no
+        first_key[ts] = np.minimum(first_key[ts], keys)
+        committed[final.committed] = True
+        unfinished[final.unfinished] = True
+    result.no_t = np.flatnonzero(first_key != np.iinfo(np.int64).max)
+    result.no_reason = first_key[result.no_t] & (1 << REASON_BITS) - 1
+    result.committed, result.unfinished = np.flatnonzero(committed), np.flatnonzero(unfinished)
     return result
 
 
@@ -463,7 +483,9 @@ def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequenc
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown batch engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    batches = [list(batch) for batch in batches]
+    # the caller's lists as they are (copying them would make new containers of every transaction,
+    # which the garbage collector's next young-generation pass would walk: milliseconds per run)
+    batches = [batch if type(batch) is list else list(batch) for batch in batches]
     for batch in batches:
         for tx in batch:
             if not isinstance(tx, CrossAgentTx):

@@ -233,7 +233,7 @@ def fast_comparable(result: BatchResult) -> Comparable:
             reason = first_no.get(t, -1)
         counts[status] += 1
         outcomes.append((t, status, reason))
-    store = [(a, b, n) for shard in result.shards for a, (b, n) in shard["store"].items()]
+    store = [(a, b, n) for s in range(result.shard_count) for a, (b, n) in result.store(s).items()]
     logs = [[(r & KIND_MASK, r >> KIND_BITS) for r in result.log(s)] for s in range(result.shard_count)]
     buffers = [[(r & KIND_MASK, r >> KIND_BITS) for r in shard["buffer"]] for shard in result.shards]
     coord = [(s, t, phase, tuple(members)) for s, shard in enumerate(result.shards)
@@ -260,7 +260,7 @@ def batch_snapshot(result: BatchResult) -> dict[str, Any]:
         shard.up = state["up"]
         shard.log = result.log(s)
         shard.buffer = list(state["buffer"])
-        for agent, (balance, nonce) in state["store"].items():
+        for agent, (balance, nonce) in result.store(s).items():
             a = agents.intern(agent)
             if balance:
                 shard.bal[a] = balance

@@ -76,19 +76,26 @@ def _content(tx: CrossAgentTx) -> tuple:
 
 @dataclass
 class Part:
-    """What one group needs of one share (input positions are run-wide, ascending in every column).
+    """What one group needs of one share (input positions are run-wide and ascend in every column).
 
-    ``held``/``held_coordinator``: the transactions with a leg on the group's shards, and their
-    coordinator (§3.4).  ``leg_*``: those legs, in canonical order per transaction (§3.1): position,
-    shard, agent (index, or ``-1 − k`` for the share's ``fresh[k]``), debit, amount, nonce.
+    ``held``: the transactions with a leg on the group's shards; per held transaction its
+    coordinator (§3.4) and its *slots* — one per (transaction, group shard holding legs of it),
+    ``held_slot_first`` … ``+ held_slot_count``.  Per slot: position, shard and its legs
+    ``slot_leg_first`` … ``+ slot_leg_count``.  Per leg, in canonical order within a slot (§3.1):
+    agent (index, or ``-1 − k`` for the share's ``fresh[k]``), debit, amount, nonce.  Indices into
+    slots and legs count from the part's own first slot and leg (``_joined`` shifts them).
     ``coordinated``/``keys``: the transactions the group coordinates and their content keys;
     ``pair_p``/``pair_shard``: their participants (§3.3), ascending per transaction.
     """
 
     held: np.ndarray
     held_coordinator: np.ndarray
-    leg_p: np.ndarray
-    leg_shard: np.ndarray
+    held_slot_first: np.ndarray
+    held_slot_count: np.ndarray
+    slot_p: np.ndarray
+    slot_shard: np.ndarray
+    slot_leg_first: np.ndarray
+    slot_leg_count: np.ndarray
     leg_code: np.ndarray
     leg_debit: np.ndarray
     leg_amount: np.ndarray
@@ -165,18 +172,29 @@ def read_share(group: ArrayShardGroup, lo: int, hi: int) -> Share:
     owner = group.owner
     leg_group = owner[shard]
     coordinator_group = np.where(coordinator >= 0, owner[np.maximum(coordinator, 0)], -1)
+    # slots: legs grouped by (transaction, shard); a stable sort keeps canonical order inside a slot
+    by_slot = np.argsort(local * count + shard, kind="stable")
+    slot_key = (local * count + shard)[by_slot]
+    new_slot = np.r_[True, slot_key[1:] != slot_key[:-1]] if len(slot_key) else np.zeros(0, dtype=np.bool_)
+    owner = group.owner
+    slot_group = owner[shard[by_slot]]                 # per leg in slot order: its slot's group
+    coordinator_group = np.where(coordinator >= 0, owner[np.maximum(coordinator, 0)], -1)
     parts = []
     for g in range(group.groups):
-        legs_g = np.flatnonzero(leg_group == g)
-        held = local[legs_g]
-        held = held[np.r_[True, held[1:] != held[:-1]]] if len(held) else held   # legs ascend by position
+        legs_g = by_slot[slot_group == g]              # group g's legs, by (transaction, shard), canonical
+        starts = np.flatnonzero(new_slot[slot_group == g])                 # first leg of each slot
+        slot_p = local[legs_g[starts]]
+        held_first = np.flatnonzero(np.r_[True, slot_p[1:] != slot_p[:-1]]) if len(slot_p) else starts
+        held = slot_p[held_first]
         is_coordinated = coordinator_group == g
         coordinated = np.flatnonzero(is_coordinated)
         on_pair = is_coordinated[pair_local]
         parts.append(Part(held=held + lo, held_coordinator=coordinator[held],
-                          leg_p=local[legs_g] + lo, leg_shard=shard[legs_g], leg_code=code[legs_g],
-                          leg_debit=debit[legs_g], leg_amount=amount[legs_g], leg_nonce=nonce[legs_g],
-                          coordinated=coordinated + lo, keys=keys[coordinated],
+                          held_slot_first=held_first, held_slot_count=np.diff(np.r_[held_first, len(starts)]),
+                          slot_p=slot_p + lo, slot_shard=shard[legs_g[starts]],
+                          slot_leg_first=starts, slot_leg_count=np.diff(np.r_[starts, len(legs_g)]),
+                          leg_code=code[legs_g], leg_debit=debit[legs_g], leg_amount=amount[legs_g],
+                          leg_nonce=nonce[legs_g], coordinated=coordinated + lo, keys=keys[coordinated],
                           pair_p=pair_local[on_pair] + lo, pair_shard=pair_shard[on_pair]))
     return Share(list(fresh), parts)
 
@@ -194,7 +212,12 @@ def _joined(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]
     group.grow_store()
     if len(parts) == 1:
         return parts[0]
-    return Part(*(np.concatenate([getattr(part, name) for part in parts]) for name in Part.__dataclass_fields__))
+    slots_before = np.cumsum([0] + [len(part.slot_p) for part in parts[:-1]])
+    legs_before = np.cumsum([0] + [len(part.leg_code) for part in parts[:-1]])
+    shifted = {"held_slot_first": slots_before, "slot_leg_first": legs_before}
+    return Part(*(np.concatenate([getattr(part, name) + shifted[name][i] if name in shifted else getattr(part, name)
+                                  for i, part in enumerate(parts)])
+                  for name in Part.__dataclass_fields__))
 
 
 def take(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]) -> None:
@@ -208,28 +231,22 @@ def take(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]) -
     """
     part = _joined(group, received)
     n, count = group.input_size, group.shard_count
-    if len(part.leg_p) and (part.leg_amount.max() >= AMOUNT_LIMIT or part.leg_nonce.max() >= NONCE_LIMIT):
+    if len(part.leg_code) and (part.leg_amount.max() >= AMOUNT_LIMIT or part.leg_nonce.max() >= NONCE_LIMIT):
         from altledger.fast.twopc.batch import NeedsPython
         raise NeedsPython("an amount is 2**60 or more, or a nonce 2**62 or more")
-    # slots: our legs grouped by (p, shard); a stable sort keeps canonical order inside a slot
-    key = part.leg_p * count + part.leg_shard
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
-    slot_p = part.leg_p[order][starts]
     held = part.held
+    slot_base = group.slot_shard.extend(part.slot_shard)          # (0: the arrays start empty)
+    leg_base = group.leg_agent.extend(part.leg_code)
     group.coord_of[held] = part.held_coordinator
-    group.slot_first[held] = np.searchsorted(slot_p, held)
-    group.slot_count[held] = np.searchsorted(slot_p, held, side="right") - group.slot_first[held]
-    group.slot_shard.extend(part.leg_shard[order][starts])
-    group.slot_t.extend(slot_p)
-    group.rm.extend(np.zeros(len(starts), dtype=np.int8))
-    group.leg_first.extend(starts)
-    group.leg_count.extend(np.diff(np.r_[starts, len(order)]))
-    group.leg_agent.extend(part.leg_code[order])
-    group.leg_debit.extend(part.leg_debit[order])
-    group.leg_amount.extend(part.leg_amount[order])
-    group.leg_nonce.extend(part.leg_nonce[order])
+    group.slot_first[held] = part.held_slot_first + slot_base
+    group.slot_count[held] = part.held_slot_count
+    group.slot_t.extend(part.slot_p)
+    group.rm.extend(np.zeros(len(part.slot_p), dtype=np.int8))
+    group.leg_first.extend(part.slot_leg_first + leg_base)
+    group.leg_count.extend(part.slot_leg_count)
+    group.leg_debit.extend(part.leg_debit)
+    group.leg_amount.extend(part.leg_amount)
+    group.leg_nonce.extend(part.leg_nonce)
     # the transactions we coordinate, in input order: their identity and participants (§3.3, ascending)
     coordinated = part.coordinated
     ts, first_ones = group._first_occurrence(coordinated, part.keys)

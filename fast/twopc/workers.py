@@ -253,31 +253,32 @@ class Files:
         return memfile.view_arrays(self.fds[g], *where)
 
 
-def _bulk(final: GroupFinal) -> list[Any]:
-    """The bulk of a final state (message history, outcomes, logs): what travels through the file."""
-    return [final.sent, final.committed, final.unfinished, *final.first_no,
-            *(state["log"] for state in final.shards.values())]
-
-
 def _stow(final: GroupFinal, files: Files) -> GroupFinal:
-    """Append the final state's bulk (``_bulk``) to our in-memory file, leaving where it is in its
-    place (in ``sent``); ``_unstow`` reads it back.  The rest (stores, buffers) is pickled."""
-    final.sent = files.publish(_bulk(final))
-    final.committed = final.unfinished = final.first_no = None         # type: ignore[assignment]
+    """Append the final state's bulk (message history, outcomes, logs, stores given as arrays) to our
+    in-memory file, leaving where it is in ``sent``; ``_unstow`` reads it back.  The rest (buffers,
+    coordinator tables, a store given as a dict) is pickled."""
+    arrays = [final.sent, final.committed, final.unfinished, *final.first_no]
     for state in final.shards.values():
+        arrays.append(state["log"])
         state["log"] = None
+        if isinstance(state["store"], tuple):
+            arrays += state["store"]
+            state["store"] = None                              # in the file
+    final.sent = files.publish(arrays)
+    final.committed = final.unfinished = final.first_no = None         # type: ignore[assignment]
     return final
 
 
 def _unstow(final: GroupFinal, fd: int) -> GroupFinal:
-    """The final state as the worker had it before ``_stow``: the message rows and outcomes as
-    read-only views of the file (no copy; the mapping lives as long as they are referred to), the
-    logs as bytes."""
-    layouts, end = final.sent
-    sent, final.committed, final.unfinished, no_t, no_key, *logs = memfile.view_arrays(fd, layouts, end)
-    final.sent, final.first_no = sent, (no_t, no_key)
-    for state, log in zip(final.shards.values(), logs):
-        state["log"] = log.tobytes()
+    """The final state as the worker had it before ``_stow``, its arrays as read-only views of the
+    file (no copy; the mapping lives as long as they are referred to)."""
+    arrays = iter(memfile.view_arrays(fd, *final.sent))
+    final.sent, final.committed, final.unfinished = next(arrays), next(arrays), next(arrays)
+    final.first_no = (next(arrays), next(arrays))
+    for state in final.shards.values():
+        state["log"] = next(arrays)
+        if state["store"] is None:
+            state["store"] = (next(arrays), next(arrays), next(arrays))
     return final
 
 
