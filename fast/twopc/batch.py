@@ -398,6 +398,19 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
+class NotATransaction(ValueError):
+    """A batch holds something other than a ``CrossAgentTx``."""
+
+
+def check_transactions(values: Iterable[Any]) -> None:
+    """Refuse anything but ``CrossAgentTx`` values (in batches, or flat), naming the first other type."""
+    for value in values:
+        if isinstance(value, list):
+            check_transactions(value)
+        elif not isinstance(value, CrossAgentTx):
+            raise NotATransaction(f"a batch holds CrossAgentTx values, got {type(value).__name__}")
+
+
 class NeedsPython(Exception):
     """The run's values do not fit the Numba engine's int64 arrays (``arraygroup``); use the Python engine."""
 
@@ -486,18 +499,17 @@ def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequenc
     # the caller's lists as they are (copying them would make new containers of every transaction,
     # which the garbage collector's next young-generation pass would walk: milliseconds per run)
     batches = [batch if type(batch) is list else list(batch) for batch in batches]
-    for batch in batches:
-        for tx in batch:
-            if not isinstance(tx, CrossAgentTx):
-                raise ValueError(f"a batch holds CrossAgentTx values, got {type(tx).__name__}")
     blocks(shard_count, workers if workers is not None else groups)      # refuse bad counts before forking
     chosen = "python" if engine == "python" else "numba"
+    if chosen == "python":
+        check_transactions(batches)      # (the numba engine checks while reading, in the workers)
     with gc_paused():
         try:
             return _run(shard_count, genesis, batches, workers, groups, keep_history, chosen)
         except NeedsPython as reason:
             if engine == "numba":
                 raise ValueError(f"the numba batch engine cannot run this input: {reason}") from None
+            check_transactions(batches)
             return _run(shard_count, genesis, batches, workers, groups, keep_history, "python")
 
 

@@ -122,6 +122,9 @@ def read_share(group: ArrayShardGroup, lo: int, hi: int) -> Share:
     clipped to them (``_int64_column``): the group whose legs they are refuses the run (``take``).
     """
     txs = group.input_slice(lo, hi)
+    if set(map(type, txs)) - {CrossAgentTx}:          # checked here, in the workers, not by the parent
+        from altledger.fast.twopc.batch import check_transactions
+        check_transactions(txs)
     sizes = np.array([len(tx.legs) for tx in txs], dtype=np.int64)
     legs = [leg for tx in txs for leg in tx.legs]
     agents = [leg.agent for leg in legs]

@@ -48,7 +48,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from altledger.fast.twopc import memfile
-from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, blocks, group_class, merge
+from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, NotATransaction, blocks, group_class, merge
 from altledger.fast.twopc.ingest import Part
 from altledger.reference.encoding import CrossAgentTx
 
@@ -299,6 +299,8 @@ def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, group
         parent.send(("ok", (final, round_counts, time.process_time())))
     except NeedsPython as reason:        # the parent reruns with the Python engine
         parent.send(("needs-python", str(reason)))
+    except NotATransaction as reason:    # the parent raises it as the caller's error
+        parent.send(("not-a-transaction", str(reason)))
     except (EOFError, BrokenPipeError, ConnectionResetError):
         parent.send(("error", PEER_STOPPED))
     except BaseException:                # report, do not hang the parent
@@ -342,12 +344,11 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
     """Run the batches with ``workers`` worker processes (``workers = 1`` too: same code path).
 
     Once every worker has answered, the run returns without waiting for them to exit (a forked
-    worker takes milliseconds to give its memory back); they are joined at the start of the next
-    run, or by ``multiprocessing`` when the interpreter exits.  A run that fails joins its workers
-    before raising.
+    worker takes milliseconds to give its memory back, and nothing waits on that); a later run
+    reaps those that have exited meanwhile, and ``multiprocessing`` joins the rest when the
+    interpreter exits.  A run that fails joins its workers before raising.
     """
-    _reap(_EXITING, 5.0)
-    _EXITING.clear()
+    _EXITING[:] = [process for process in _EXITING if process.is_alive()]     # is_alive reaps the exited
     owned = blocks(shard_count, workers)
     owner = [g for g, block in enumerate(owned) for _ in block]
     group_class(engine)                  # imported here, once, not in every worker
@@ -397,6 +398,9 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
                     replies[g] = ("error", f"exited unexpectedly (exit code {processes[g].exitcode})")
                 del pending[g]
         failures = {g: reply for g, (status, reply) in replies.items() if status != "ok"}
+        for g, (status, reply) in sorted(replies.items()):
+            if status == "not-a-transaction":
+                raise NotATransaction(reply)
         for g, (status, reply) in replies.items():
             if status == "needs-python":
                 raise NeedsPython(reply)

@@ -227,8 +227,10 @@ def test_workers_must_fit_the_shards_and_inputs_must_be_transactions():
         run_batches(1, genesis, batches, workers=2)
     with pytest.raises(ValueError, match="shard groups"):
         run_batches(3, genesis, batches, workers=0)
-    with pytest.raises(ValueError, match="CrossAgentTx"):
-        run_batches(3, genesis, [[b"not a transaction"]])
+    for workers, engine in [(None, "auto"), (2, "numba"), (2, "python"), (None, "python")]:
+        odd = [list(batches[0]), [*batches[1][:3], b"not a transaction", *batches[1][3:]]]
+        with pytest.raises(ValueError, match="a batch holds CrossAgentTx values, got bytes"):
+            run_batches(3, genesis, odd, workers=workers, engine=engine)
 
 
 @pytest.mark.parametrize("engine", ["python", "numba"])
