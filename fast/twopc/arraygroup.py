@@ -34,6 +34,7 @@ commits).  When a run breaks one of these, :class:`NeedsPython` is raised and
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -163,6 +164,7 @@ class ArrayShardGroup:
         # that walked every transaction would copy every page holding one, see ingest_share)
         self.input_size = total
         self.batch_starts = np.cumsum([0] + [len(batch) for batch in batches[:-1]]).astype(np.int64)
+        self.batch_start_list: list[int] = self.batch_starts.tolist()
         self.submissions: list[np.ndarray] | None = None      # per batch, its round-1 messages (ingest)
         self.batch = -1
         self.round = 0
@@ -192,8 +194,8 @@ class ArrayShardGroup:
 
     def tx_at(self, p: int) -> CrossAgentTx:
         """The transaction at input position ``p``."""
-        b = int(np.searchsorted(self.batch_starts, p, side="right")) - 1
-        return self.batches[b][p - int(self.batch_starts[b])]
+        b = bisect_right(self.batch_start_list, p) - 1
+        return self.batches[b][p - self.batch_start_list[b]]
 
     def index_agent(self, agent: bytes) -> int:
         found = self.agent_index.get(agent)

@@ -202,9 +202,9 @@ def read_share(group: ArrayShardGroup, lo: int, hi: int) -> Share:
     return Share(list(fresh), parts)
 
 
-def _joined(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]) -> Part:
-    """The parts for ``group`` from consecutive shares, in input order, joined into one; every share's
-    fresh agents indexed in share order (the same run-wide index in every group)."""
+def _indexed(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]) -> list[Part]:
+    """The parts, every share's fresh agents indexed in share order (the same run-wide index in
+    every group) and the parts' legs naming them so."""
     parts = []
     for fresh, part in received:
         if fresh:
@@ -213,14 +213,7 @@ def _joined(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]
             part.leg_code = np.where(code >= 0, code, indices[np.where(code < 0, -1 - code, 0)])
         parts.append(part)
     group.grow_store()
-    if len(parts) == 1:
-        return parts[0]
-    slots_before = np.cumsum([0] + [len(part.slot_p) for part in parts[:-1]])
-    legs_before = np.cumsum([0] + [len(part.leg_code) for part in parts[:-1]])
-    shifted = {"held_slot_first": slots_before, "slot_leg_first": legs_before}
-    return Part(*(np.concatenate([getattr(part, name) + shifted[name][i] if name in shifted else getattr(part, name)
-                                  for i, part in enumerate(parts)])
-                  for name in Part.__dataclass_fields__))
+    return parts
 
 
 def take(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]) -> None:
@@ -230,34 +223,44 @@ def take(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]) -
     our shard holding legs of it) with those legs in canonical order (§3.3).  Where our shard
     coordinates it: its identity ``t``, the position of the first transaction with the same
     content (§3.2, ``_first_occurrence``), and for a first occurrence its participants.  Per batch,
-    the round-1 submissions: by coordinator, each in the order given (§13.3).
+    the round-1 submissions: by coordinator, each in the order given (§13.3).  Slots and legs go
+    part by part straight into the group's arrays (no joined copy of them first).
     """
-    part = _joined(group, received)
+    parts = _indexed(group, received)
     n, count = group.input_size, group.shard_count
-    if len(part.leg_code) and (part.leg_amount.max() >= AMOUNT_LIMIT or part.leg_nonce.max() >= NONCE_LIMIT):
-        from altledger.fast.twopc.batch import NeedsPython
-        raise NeedsPython("an amount is 2**60 or more, or a nonce 2**62 or more")
-    held = part.held
-    slot_base = group.slot_shard.extend(part.slot_shard)          # (0: the arrays start empty)
-    leg_base = group.leg_agent.extend(part.leg_code)
-    group.coord_of[held] = part.held_coordinator
-    group.slot_first[held] = part.held_slot_first + slot_base
-    group.slot_count[held] = part.held_slot_count
-    group.slot_t.extend(part.slot_p)
-    group.rm.extend(np.zeros(len(part.slot_p), dtype=np.int8))
-    group.leg_first.extend(part.slot_leg_first + leg_base)
-    group.leg_count.extend(part.slot_leg_count)
-    group.leg_debit.extend(part.leg_debit)
-    group.leg_amount.extend(part.leg_amount)
-    group.leg_nonce.extend(part.leg_nonce)
+    for part in parts:
+        if len(part.leg_code) and (part.leg_amount.max() >= AMOUNT_LIMIT or part.leg_nonce.max() >= NONCE_LIMIT):
+            from altledger.fast.twopc.batch import NeedsPython
+            raise NeedsPython("an amount is 2**60 or more, or a nonce 2**62 or more")
+    slots, legs = sum(len(part.slot_p) for part in parts), sum(len(part.leg_code) for part in parts)
+    for array, size in ((group.slot_shard, slots), (group.slot_t, slots), (group.rm, slots), (group.leg_first, slots),
+                        (group.leg_count, slots), (group.leg_agent, legs), (group.leg_debit, legs),
+                        (group.leg_amount, legs), (group.leg_nonce, legs)):
+        array.reserve(array.size + size)
+    for part in parts:
+        held = part.held
+        slot_base = group.slot_shard.extend(part.slot_shard)
+        leg_base = group.leg_agent.extend(part.leg_code)
+        group.coord_of[held] = part.held_coordinator
+        group.slot_first[held] = part.held_slot_first + slot_base
+        group.slot_count[held] = part.held_slot_count
+        group.slot_t.extend(part.slot_p)
+        group.rm.extend(np.zeros(len(part.slot_p), dtype=np.int8))
+        group.leg_first.extend(part.slot_leg_first + leg_base)
+        group.leg_count.extend(part.slot_leg_count)
+        group.leg_debit.extend(part.leg_debit)
+        group.leg_amount.extend(part.leg_amount)
+        group.leg_nonce.extend(part.leg_nonce)
     # the transactions we coordinate, in input order: their identity and participants (§3.3, ascending)
-    coordinated = part.coordinated
-    ts, first_ones = group._first_occurrence(coordinated, part.keys)
+    coordinated, keys, all_pair_p, all_pair_shard = (
+        np.concatenate([getattr(part, name) for part in parts]) if len(parts) > 1 else getattr(parts[0], name)
+        for name in ("coordinated", "keys", "pair_p", "pair_shard"))
+    ts, first_ones = group._first_occurrence(coordinated, keys)
     if len(first_ones):
         is_first = np.zeros(n, dtype=np.bool_)
         is_first[first_ones] = True
-        on_first = is_first[part.pair_p]
-        pair_p, pair_shard = part.pair_p[on_first], part.pair_shard[on_first]
+        on_first = is_first[all_pair_p]
+        pair_p, pair_shard = all_pair_p[on_first], all_pair_shard[on_first]
         part_counts = np.bincount(pair_p, minlength=n)[first_ones]
         start = group.parts.extend(pair_shard)
         group.nparts[first_ones] = part_counts
@@ -285,24 +288,28 @@ def first_occurrence(group: ArrayShardGroup, coordinated: np.ndarray,
     content (``user_data`` and every leg's agent, kind, amount and nonce determine the encoding,
     hence the txid: §3.2); and the coordinated positions that are first occurrences.
 
-    Transactions are grouped by their 64-bit content keys (equal content, equal keys).  Within a
-    group the first position is taken only after comparing the contents exactly (``_content``);
-    when they differ (a collision), exact content decides, in input order — so a collision costs
-    time, never a wrong identity.
+    Transactions are grouped by their 64-bit content keys (equal content, equal keys); the first
+    position of a group is found by sorting the keys.  A later position of a group is named by the
+    first only after comparing the two transactions exactly; when they differ (a collision), exact
+    content decides, in input order — so a collision costs time, never a wrong identity.
     """
     if not len(coordinated):
         return coordinated.copy(), coordinated
-    order = np.argsort(keys, kind="stable")                     # equal keys: ascending position
+    order = np.argsort(keys)
     sorted_keys = keys[order]
-    starts = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
-    leader = order[np.flatnonzero(starts)[np.cumsum(starts) - 1]]      # first index with the same key
+    new_key = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    if new_key.all():                                            # no two keys alike: all first
+        return coordinated.copy(), coordinated
+    leader = np.minimum.reduceat(coordinated[order], np.flatnonzero(new_key))   # least position per key
     found = np.empty_like(coordinated)
-    found[order] = coordinated[leader]
+    found[order] = leader[np.cumsum(new_key) - 1]
     exact: dict[tuple, int] = {}
-    for k in np.flatnonzero(found != coordinated).tolist():
-        t, p = int(found[k]), int(coordinated[k])                # a key met before: same content?
-        first, this = _content(group.tx_at(t)), _content(group.tx_at(p))
-        if first != this:                                        # a collision: exact content decides
-            exact.setdefault(first, t)
-            found[k] = exact.setdefault(this, p)
+    for k in np.flatnonzero(found != coordinated).tolist():     # ascending: in input order
+        t, p = int(found[k]), int(coordinated[k])
+        first, this = group.tx_at(t), group.tx_at(p)
+        if first == this:                                        # the same transaction (§3.2)
+            continue
+        first, this = _content(first), _content(this)           # a collision: exact content decides
+        exact.setdefault(first, t)
+        found[k] = exact.setdefault(this, p)
     return found, coordinated[found == coordinated]
