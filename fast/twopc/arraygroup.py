@@ -35,6 +35,7 @@ commits).  When a run breaks one of these, :class:`NeedsPython` is raised and
 from __future__ import annotations
 
 from bisect import bisect_right
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -78,26 +79,55 @@ class Growable:
 
 
 def shards_of(ids: list[bytes], count: int) -> np.ndarray:
-    """``int_be(id) mod count`` for each agent id (§2.2).  For 32-byte ids (every ``AgentId``), with
-    NumPy: Horner's rule over the bytes, reducing mod ``count`` after each (exact in int64 while
-    ``count · 256`` fits); else one Python ``int.from_bytes`` per id."""
+    """``int_be(id) mod count`` for each agent id (§2.2).  For 32-byte ids (every ``AgentId``) and
+    ``count < 2^31``, with NumPy: the id as four big-endian 64-bit words, Horner's rule in base
+    ``2^64 mod count``, reducing after each word (every intermediate stays below ``2^63``); else one
+    Python ``int.from_bytes`` per id."""
     width = 32
-    if ids and count < 1 << 54 and all(len(agent) == width for agent in ids):
-        digits = np.frombuffer(b"".join(ids), dtype=np.uint8).reshape(-1, width).astype(np.int64)
-        remainder = np.zeros(len(ids), dtype=np.int64)
-        for column in range(width):
-            remainder = (remainder * 256 + digits[:, column]) % count
-        return remainder
+    if ids and count < 1 << 31 and set(map(len, ids)) == {width}:
+        words = np.frombuffer(b"".join(ids), dtype=">u8").reshape(-1, width // 8)
+        base, modulus = np.uint64(pow(2, 64, count)), np.uint64(count)
+        remainder = np.zeros(len(ids), dtype=np.uint64)
+        for column in range(width // 8):
+            remainder = (remainder * base + words[:, column] % modulus) % modulus
+        return remainder.astype(np.int64)
     return np.array([int.from_bytes(agent, "big") % count for agent in ids], dtype=np.int64)
+
+
+@dataclass
+class GenesisIndex:
+    """Genesis as every group starts from it: agents in genesis order, their index, shard (§2.2) and
+    balance (§2.1; ``None`` when one does not fit int64), and the total.  Computed once per run
+    (``index_genesis``), before forking, so the workers share it instead of each computing it."""
+
+    ids: list[bytes]
+    index: dict[bytes, int]
+    shard: np.ndarray
+    amounts: np.ndarray | None
+    total: int
+
+
+def index_genesis(genesis: Mapping[bytes, int], shard_count: int) -> GenesisIndex:
+    ids = list(genesis)
+    try:
+        amounts: np.ndarray | None = np.array(list(genesis.values()), dtype=np.int64)
+    except OverflowError:
+        amounts = None
+    return GenesisIndex(ids, {agent: a for a, agent in enumerate(ids)}, shards_of(ids, shard_count), amounts,
+                        sum(genesis.values()))
 
 
 class ArrayShardGroup:
     """The shards of one block, their state in arrays, their steps in the kernel."""
 
     def __init__(self, shard_count: int, owned: range, owner: Sequence[int], genesis: Mapping[bytes, int],
-                 batches: Sequence[Sequence[CrossAgentTx]], keep_history: bool = True) -> None:
-        if sum(genesis.values()) >= AMOUNT_LIMIT:
+                 batches: Sequence[Sequence[CrossAgentTx]], keep_history: bool = True,
+                 genesis_index: GenesisIndex | None = None) -> None:
+        prepared = genesis_index or index_genesis(genesis, shard_count)
+        if prepared.total >= AMOUNT_LIMIT:
             raise NeedsPython("the genesis total is 2**60 or more")
+        if prepared.amounts is None:
+            raise NeedsPython("a genesis balance does not fit in int64")
         self.shard_count = shard_count
         self.index = owner[owned[0]]
         self.groups = max(owner) + 1
@@ -128,21 +158,17 @@ class ArrayShardGroup:
         self.mine_array = np.array(self.mine, dtype=np.bool_)
         # Agents by a run-wide index: genesis order, then agents not in genesis in input order (``_join``);
         # every group builds the same index.  agent_shard[a] = int_be(AgentId) mod K (§2.2).
-        self.ids: list[bytes] = list(genesis)
-        self.genesis_size = len(self.ids)
-        self.agent_index: dict[bytes, int] = {agent: a for a, agent in enumerate(self.ids)}
+        self.ids: list[bytes] = list(prepared.ids)                     # (copies: agents not in genesis
+        self.genesis_size = len(self.ids)                              # are added to ours)
+        self.agent_index: dict[bytes, int] = prepared.index.copy()
         self.agent_shard = Growable(np.int64)
-        self.agent_shard.extend(shards_of(self.ids, shard_count))
+        self.agent_shard.extend(prepared.shard)
         self.bal = Growable(np.int64)                          # the store (§4.1); only our agents' entries
         self.nonce = Growable(np.int64)                        # are ever read or written
         self.lock = Growable(np.int64, fill=-1)
         self.grow_store()
-        try:
-            amounts = np.array(list(genesis.values()), dtype=np.int64)
-        except OverflowError:
-            raise NeedsPython("a genesis balance does not fit in int64") from None
         ours = self.mine_array[self.agent_shard.data[:len(self.ids)]]
-        self.bal.data[:len(self.ids)] = np.where(ours, amounts, 0)           # §2.1: genesis of our agents
+        self.bal.data[:len(self.ids)] = np.where(ours, prepared.amounts, 0)   # §2.1: genesis of our agents
         self.log = Growable(np.int64, width=2)
         self.end_code = Growable(np.int64)
         self.end_next = Growable(np.int64, fill=-1)

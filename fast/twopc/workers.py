@@ -339,6 +339,13 @@ def _reap(processes: Sequence[Any], wait_seconds: float) -> None:
             process.join()
 
 
+def settle(wait_seconds: float = 5.0) -> None:
+    """Wait until the workers of earlier runs have exited (``run_in_workers`` returns before they
+    have).  Benchmarks call it between timed runs, so that each run starts on idle cores."""
+    _reap(_EXITING, wait_seconds)
+    _EXITING.clear()
+
+
 def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list[list[CrossAgentTx]],
                    workers: int, keep_history: bool = True, engine: str = "python") -> BatchResult:
     """Run the batches with ``workers`` worker processes (``workers = 1`` too: same code path).
@@ -352,9 +359,12 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
     owned = blocks(shard_count, workers)
     owner = [g for g, block in enumerate(owned) for _ in block]
     group_class(engine)                  # imported here, once, not in every worker
+    shared: tuple = ()
     if engine == "numba":
         from altledger.fast.twopc import kernel
+        from altledger.fast.twopc.arraygroup import index_genesis
         kernel.warm()                    # compiled once here; the forked workers inherit it
+        shared = (index_genesis(genesis, shard_count),)      # likewise: genesis indexed once, shared
     context = multiprocessing.get_context("fork")
     files = _memory_files(workers)
     counter = context.Value("q", 0)      # the next input chunk to read (_ingest)
@@ -376,7 +386,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             parent_end, child_end = context.Pipe()
             process = context.Process(target=_serve, daemon=True, args=(
                 child_end, peers, others + [parent_end], g, workers, engine,
-                (shard_count, block, owner, genesis, batches, keep_history), len(batches),
+                (shard_count, block, owner, genesis, batches, keep_history, *shared), len(batches),
                 files, counter))
             process.start()
             child_end.close()
