@@ -23,7 +23,11 @@ Every run's result is checked, not assumed: outcomes, store, logs, buffers,
 coordinator tables, every message with its send number and the registration
 order are digested (``altledger.fast.twopc.compare``) and must equal the
 reference's; a fast run that differs is reported as a failure (exit 1),
-never as a number.
+never as a number.  The reference runs and these checks run in forked child
+processes (``_in_child``): the timed runs' process then holds little more
+than the input, as a caller's would, instead of a heap grown by the
+reference's hundreds of megabytes of objects.  The fast configurations take
+turns run by run.
 
 Timings are wall-clock medians over ``--runs`` (the shared
 :mod:`altledger.fast.bench.timing` format), with min and max, the CPU seconds
@@ -38,10 +42,12 @@ the measured speed-up.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import resource
 import statistics
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -78,22 +84,65 @@ def _timing(name: str, implementation: str, seconds: list[float], cpu: list[floa
                   min_s=min(seconds), max_s=max(seconds), cpu_median_s=statistics.median(cpu), notes=notes)
 
 
+def _in_child(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` run in a forked child process; its result (pickled back).
+
+    The reference runs and the checks of fast results allocate hundreds of megabytes of Python
+    objects; done in this process they would leave its heap large and fragmented, and every later
+    fork of a fast run (page tables) and its workers' copy-on-write page copies would pay for it
+    (both fast configurations measured about 0.1 s slower after one reference run in-process).
+    """
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def target() -> None:
+        try:
+            send.send(("ok", function(*args)))
+        except BaseException:
+            send.send(("error", traceback.format_exc()))
+    process = context.Process(target=target)
+    process.start()
+    send.close()
+    try:
+        status, value = receive.recv()
+    except EOFError:
+        status, value = "error", f"it exited unexpectedly (exit code {process.exitcode})"
+    finally:
+        receive.close()
+        process.join()
+    if status != "ok":
+        raise AltledgerError(f"a benchmark helper process failed: {value}")
+    return value
+
+
+def _reference_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]]) -> tuple[float, float, Any]:
+    """One timed reference run (in a child process): seconds, CPU seconds, comparable digest.  Its
+    txid/§3-fact memo is filled before timing (module docstring)."""
+    from altledger.fast.twopc.compare import run_reference
+    from altledger.reference.twopc.txfacts import facts, txid_of
+    for each in batches:
+        for tx in each:
+            txid_of(tx)
+            facts(tx, shards)
+    run = run_reference(shards, genesis, batches)
+    return run.seconds, run.cpu_seconds, run.comparable
+
+
+def _label(count: int) -> str:
+    return f"fast, {count} worker{'s' if count > 1 else ''}"
+
+
 def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
                   reference_runs: int, workers: list[int], progress: Callable[[str], None],
                   engine: str = "auto") -> dict[str, Any]:
     from altledger.fast.twopc import run_batches
-    from altledger.fast.twopc.compare import fast_comparable, run_reference
+    from altledger.fast.twopc.compare import fast_comparable
     from altledger.fast.twopc.workers import settle
     from altledger.fast.twopc.workload import TransferWorkload, make_workload
-    from altledger.reference.twopc.txfacts import facts, txid_of
 
     progress(f"generating {transfers} transfers over {shards} shards")
     workload = TransferWorkload(transfers=transfers, shards=shards, agents=agents, batch=batch)
     genesis, batches = make_workload(seed, workload)
-    for each in batches:                            # the reference's memo, filled before timing (docstring)
-        for tx in each:
-            txid_of(tx)
-            facts(tx, shards)
 
     timings: list[Timing] = []
     load_before = _load()
@@ -101,26 +150,28 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
     expected = None
     for i in range(reference_runs):
         progress(f"reference run {i + 1}/{reference_runs} (about a millisecond per transfer)")
-        run = run_reference(shards, genesis, batches)
-        seconds.append(run.seconds)
-        cpu.append(run.cpu_seconds)
+        elapsed, used, comparable = _in_child(_reference_run, shards, genesis, batches)
+        seconds.append(elapsed)
+        cpu.append(used)
         if expected is None:
-            expected = run.comparable
-        elif expected.differences(run.comparable):
-            raise AltledgerError(f"the reference is not deterministic: {expected.differences(run.comparable)}")
-        del run
+            expected = comparable
+        elif expected.differences(comparable):
+            raise AltledgerError(f"the reference is not deterministic: {expected.differences(comparable)}")
     assert expected is not None
     timings.append(_timing("round schedule", "reference", seconds, cpu, [load_before, _load()], transfers,
                            {"committed": expected.committed, "aborted": expected.aborted,
                             "messages": expected.messages}))
 
+    # The fast configurations take turns run by run (1, 2, 1, 2, ...), so that a drift in the
+    # machine's speed during the benchmark affects them alike.
     failures: list[str] = []
-    for count in workers:
-        label = f"fast, {count} worker{'s' if count > 1 else ''}"
-        load_before = _load()
-        seconds, cpu, critical = [], [], []
-        for i in range(runs + 1):                   # the first run is a warm-up, checked but not counted
-            progress(f"{label}: run {i}/{runs}" if i else f"{label}: warm-up run")
+    measured: dict[int, dict[str, list[float]]] = {count: {"seconds": [], "cpu": [], "critical": []}
+                                                   for count in workers}
+    loads: dict[int, list[float]] = {count: [_load()] for count in workers}
+    ran: dict[int, str] = {}
+    for i in range(runs + 1):                       # the first run is a warm-up, checked but not counted
+        for count in workers:
+            progress(f"{_label(count)}: run {i}/{runs}" if i else f"{_label(count)}: warm-up run")
             settle()                                # earlier runs' workers have exited: idle cores
             cpu_start, children_start = time.process_time(), _children_cpu()
             start = time.perf_counter()
@@ -129,19 +180,23 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
             parent_cpu = time.process_time() - cpu_start
             settle()                                # reaped, so their CPU time is counted below
             used = parent_cpu + _children_cpu() - children_start
-            differences = expected.differences(fast_comparable(result))
+            differences = expected.differences(_in_child(fast_comparable, result))
             if differences:
-                failures.append(f"{label}, run {i}: differs from the reference in {', '.join(differences)}")
+                failures.append(f"{_label(count)}, run {i}: differs from the reference in {', '.join(differences)}")
             if i:
-                seconds.append(elapsed)
-                cpu.append(used)
+                measured[count]["seconds"].append(elapsed)
+                measured[count]["cpu"].append(used)
                 # the busiest worker's CPU plus the parent's: the run's length if every worker had a core
                 # to itself and waiting cost nothing (a projection, not a measurement)
-                critical.append(max(result.worker_cpu) + parent_cpu)
-            ran = result.engine
+                measured[count]["critical"].append(max(result.worker_cpu) + parent_cpu)
+            ran[count] = result.engine
             del result
-        timings.append(_timing("round schedule", label, seconds, cpu, [load_before, _load()], transfers,
-                               {"engine": ran, "critical_path_cpu_s_per_run": [round(c, 3) for c in critical]}))
+    for count in workers:
+        loads[count].append(_load())
+        timings.append(_timing("round schedule", _label(count), measured[count]["seconds"], measured[count]["cpu"],
+                               loads[count], transfers,
+                               {"engine": ran[count],
+                                "critical_path_cpu_s_per_run": [round(c, 3) for c in measured[count]["critical"]]}))
     return {"timings": timings, "failures": failures, "workload": workload, "batches": len(batches)}
 
 
@@ -151,7 +206,7 @@ def summary(timings: list[Timing], workers: list[int]) -> dict[str, Any]:
     reference = by_name["reference"].median_s
     out: dict[str, Any] = {}
     for count in workers:
-        fast = by_name[f"fast, {count} worker{'s' if count > 1 else ''}"]
+        fast = by_name[_label(count)]
         out[f"fast_{count}_vs_reference"] = round(reference / fast.median_s, 2)
     if 1 in workers:
         out["target_fast_vs_reference"] = TARGET_SPEEDUP
