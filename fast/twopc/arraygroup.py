@@ -192,6 +192,7 @@ class ArrayShardGroup:
         self.batch_starts = np.cumsum([0] + [len(batch) for batch in batches[:-1]]).astype(np.int64)
         self.batch_start_list: list[int] = self.batch_starts.tolist()
         self.submissions: list[np.ndarray] | None = None      # per batch, its round-1 messages (ingest)
+        self.state: tuple | None = None                        # the kernel's state arrays (start_batch)
         self.batch = -1
         self.round = 0
         self.local = np.empty((0, 4), dtype=np.int64)          # last round's messages among our shards
@@ -251,6 +252,15 @@ class ArrayShardGroup:
         (§13.3); the input is turned into arrays first if it has not been yet (``ingest``)."""
         if self.submissions is None:
             self.ingest()
+        if self.state is None:
+            # the kernel's state arrays: none of them grows once the input is in (their sizes
+            # follow from it), so the tuple is made once, not every round
+            self.state = (self.coord_of, self.nparts, self.part_first, self.parts.data, self.phase, self.mask,
+                          self.slot_first, self.slot_count, self.slot_shard.data, self.rm.data,
+                          self.leg_first.data, self.leg_count.data, self.leg_agent.data, self.leg_debit.data,
+                          self.leg_amount.data, self.leg_nonce.data, self.bal.data, self.nonce.data,
+                          self.lock.data, self.log.data, self.buf_head, self.buf_tail, self.end_code.data,
+                          self.end_next.data)
         self.batch, self.round = b, 1
         return self._round(self.submissions[b])
 
@@ -280,13 +290,8 @@ class ArrayShardGroup:
         out = self.out.data
         counters = self.counters
         counters[2] = 0
-        kernel.run_round(messages, self.first_owned, self.coord_of, self.nparts, self.part_first, self.parts.data,
-                         self.phase, self.mask,
-                         self.slot_first, self.slot_count, self.slot_shard.data, self.rm.data, self.leg_first.data,
-                         self.leg_count.data, self.leg_agent.data, self.leg_debit.data, self.leg_amount.data,
-                         self.leg_nonce.data, self.bal.data, self.nonce.data, self.lock.data, self.log.data,
-                         self.buf_head, self.buf_tail, self.end_code.data, self.end_next.data, out,
-                         self.first_no, kernel.no_key(self.batch, self.round, 0, 0), counters)
+        kernel.run_round(messages, self.first_owned, *self.state, out, self.first_no,
+                         kernel.no_key(self.batch, self.round, 0, 0), counters)
         if counters[kernel.ERROR] == kernel.OVERFLOW:
             raise NeedsPython("a balance would pass 2**63")
         if counters[kernel.ERROR] != 0:

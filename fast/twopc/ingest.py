@@ -270,6 +270,10 @@ def take(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]) -
     group.log.reserve(2 * group.slot_shard.size + 2 * group.coordinated)
     group.end_code.reserve(group.coordinated)
     group.end_next.reserve(group.coordinated)
+    # every message our shards can send: per coordinated transaction a Prepare to each participant but
+    # the coordinator and one decision to each (§8.1–§8.3), per slot a vote and an Ack (§7.1, §7.2)
+    if group.keep_history:
+        group.sent_rows.reserve(2 * int(group.nparts[first_ones].sum()) + 2 * group.slot_shard.size)
     # submissions of batch b: (coordinator, -1, t, 0) by batch, then coordinator, then position
     batch_of = np.searchsorted(group.batch_starts, coordinated, side="right") - 1
     by_coordinator = group.coord_of[coordinated]
