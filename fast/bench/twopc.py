@@ -240,10 +240,12 @@ def _workers(text: str) -> list[int]:
 @click.option("--batch", type=click.IntRange(1, 10_000_000), default=1_000, show_default=True,
               help="Transfers per round-schedule batch.")
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
-@click.option("--runs", type=click.IntRange(1, 100), default=3, show_default=True,
-              help="Timed runs per fast configuration (after one warm-up run).")
+@click.option("--runs", type=click.IntRange(1, 100), default=7, show_default=True,
+              help="Timed runs per fast configuration (after one warm-up run); a run takes well under a "
+                   "second, and on a shared machine a few runs can be slowed by others, so take several.")
 @click.option("--reference-runs", type=click.IntRange(1, 100), default=None,
-              help="Timed reference runs (default: --runs; each takes minutes at the defaults).")
+              help="Timed reference runs (default: 3, or --runs if fewer; each takes about a minute at "
+                   "the defaults).")
 @click.option("--workers", "workers_text", default="1,2", show_default=True,
               help="Comma-separated fast worker-process counts.")
 @click.option("--engine", type=click.Choice(["auto", "numba", "python"]), default="auto", show_default=True,
@@ -261,8 +263,8 @@ def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int,
     if status:
         status.start()
     try:
-        outcome = run_benchmark(transfers, shards, agents, batch, seed, runs, reference_runs or runs, workers,
-                                progress, engine)
+        outcome = run_benchmark(transfers, shards, agents, batch, seed, runs, reference_runs or min(runs, 3),
+                                workers, progress, engine)
     except (AltledgerError, ValueError) as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
