@@ -37,7 +37,16 @@ show when a second core is actually free.  Because of that, the summary also
 gives ``projected_workers_2_vs_1_from_cpu``: the ratio of the runs' critical
 paths in CPU time (busiest worker plus parent), i.e. what 2 workers would gain
 if each had a core and waiting were free — a projection, never reported as
-the measured speed-up.
+the measured speed-up.  (Workers poll for up to half a millisecond before
+they sleep while waiting for a peer, so short waits count as CPU time too.)
+
+On the 2-core machine these figures were taken on, two processes doing
+random memory accesses at once each ran 26–36 % slower than one alone (a
+NumPy scatter loop, 2026-11-22): reading the input's Python objects and the
+copy-on-write page copies after fork are such work, so the 1-to-2-worker
+gain depends on the memory system as much as on the code; and since the
+workers proceed round by round in lockstep, a pause of either core delays
+both, so the gain varies more from run to run than either time does.
 """
 
 from __future__ import annotations
