@@ -42,6 +42,7 @@ import numpy as np
 
 from altledger.fast.twopc import ingest, kernel
 from altledger.fast.twopc.batch import GroupFinal, NeedsPython, RoundReport, sorted_unique
+from altledger.fast.twopc.codes import BATCH_BITS, ROUND_BITS, SHARD_BITS, no_key
 from altledger.fast.twopc.ingest import AMOUNT_LIMIT
 from altledger.reference.encoding import CrossAgentTx
 MAX_PARTICIPANTS = 16                      # a transaction has at most 16 legs (§E.6.2)
@@ -176,8 +177,8 @@ class ArrayShardGroup:
         self.buf_tail = np.full(len(owned), -1, dtype=np.int64)
         self.counters = np.zeros(4, dtype=np.int64)
         self.out = Growable(np.int64, width=5)                 # reused round to round (no fresh pages)
-        self.first_no = np.full(total, kernel.INT64_MAX, dtype=np.int64)   # kernel.no_key of t's first NO
-        if shard_count > 1 << kernel.SHARD_BITS or len(batches) > 1 << kernel.BATCH_BITS:
+        self.first_no = np.full(total, kernel.INT64_MAX, dtype=np.int64)   # no_key of t's first NO
+        if shard_count > 1 << SHARD_BITS or len(batches) > 1 << BATCH_BITS:
             raise NeedsPython("more shards or batches than the kernel's NO-vote keys hold")
         # route's outputs: each round's rows by recipient group, two buffers used in turn (the rows for
         # our own shards are read in the next round while that round's rows fill the other buffer)
@@ -284,14 +285,14 @@ class ArrayShardGroup:
 
     def _round(self, messages: np.ndarray) -> RoundReport:
         rows = len(messages)
-        if self.round >= 1 << kernel.ROUND_BITS:
+        if self.round >= 1 << ROUND_BITS:
             raise NeedsPython("a batch ran more rounds than the kernel's NO-vote keys hold")
         self.out.reserve(MAX_PARTICIPANTS * rows + MAX_PARTICIPANTS)   # a step sends at most 16 messages
         out = self.out.data
         counters = self.counters
         counters[2] = 0
         kernel.run_round(messages, self.first_owned, *self.state, out, self.first_no,
-                         kernel.no_key(self.batch, self.round, 0, 0), counters)
+                         no_key(self.batch, self.round, 0, 0), counters)
         if counters[kernel.ERROR] == kernel.OVERFLOW:
             raise NeedsPython("a balance would pass 2**63")
         if counters[kernel.ERROR] != 0:

@@ -173,7 +173,6 @@ def read_share(group: ArrayShardGroup, lo: int, hi: int) -> Share:
     pair_local, pair_shard = pairs // count, pairs % count
 
     owner = group.owner
-    leg_group = owner[shard]
     coordinator_group = np.where(coordinator >= 0, owner[np.maximum(coordinator, 0)], -1)
     # slots: legs grouped by (transaction, shard); a stable sort keeps canonical order inside a slot
     by_slot = np.argsort(local * count + shard, kind="stable")

@@ -28,7 +28,7 @@ shard among t's participants, a *slot* = one (t, our shard) pair):
 ``end_*, buf_*``      each shard's buffer (§5.3) as a linked list of EndRecords
 
 ``first_no[t]``        the first NO vote cast for t in this group, as one ordered
-                      integer ``no_key(batch, round, shard, reason)`` (INT64_MAX: none)
+                      integer ``codes.no_key(batch, round, shard, reason)`` (INT64_MAX: none)
 ====================  ============================================================
 
 ``counters``: [0] log rows, [1] end records, [2] out rows, [3] error (0 ok;
@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from altledger.fast.twopc.codes import BATCH_BITS, REASON_BITS, ROUND_BITS, SHARD_BITS, no_key  # noqa: F401
+from altledger.fast.twopc.codes import REASON_BITS
 
 # the codes of altledger.fast.twopc.codes (a kernel cannot import Python constants lazily)
 PREPARED, ABORTED, COMMITTED = 1, 2, 3
@@ -185,7 +185,7 @@ def run_round(messages, first_owned, coord_of, nparts, part_first, parts, phase,
     ``recipient``.  Rows addressed to other blocks' shards are skipped.  What
     is sent goes to ``out`` as (sender, recipient, code, t, shard_field) in the
     order sent; each sender's rows keep their order (see ``arraygroup``).
-    ``round_key`` is ``no_key(batch, round, 0, 0)``.
+    ``round_key`` is ``codes.no_key(batch, round, 0, 0)``.
     """
     for row in range(messages.shape[0]):
         if counters[ERROR] != 0:
