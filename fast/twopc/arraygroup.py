@@ -43,7 +43,7 @@ import numpy as np
 from altledger.fast.twopc import ingest, kernel
 from altledger.fast.twopc.batch import GroupFinal, NeedsPython, RoundReport, sorted_unique
 from altledger.fast.twopc.codes import BATCH_BITS, ROUND_BITS, SHARD_BITS, no_key
-from altledger.fast.twopc.ingest import AMOUNT_LIMIT
+from altledger.fast.twopc.ingest import AMOUNT_LIMIT, shards_of
 from altledger.reference.encoding import CrossAgentTx
 MAX_PARTICIPANTS = 16                      # a transaction has at most 16 legs (§E.6.2)
 
@@ -77,22 +77,6 @@ class Growable:
             self.data[start:start + len(values)] = values
         self.size = start + len(values)
         return start
-
-
-def shards_of(ids: list[bytes], count: int) -> np.ndarray:
-    """``int_be(id) mod count`` for each agent id (§2.2).  For 32-byte ids (every ``AgentId``) and
-    ``count < 2^31``, with NumPy: the id as four big-endian 64-bit words, Horner's rule in base
-    ``2^64 mod count``, reducing after each word (every intermediate stays below ``2^63``); else one
-    Python ``int.from_bytes`` per id."""
-    width = 32
-    if ids and count < 1 << 31 and set(map(len, ids)) == {width}:
-        words = np.frombuffer(b"".join(ids), dtype=">u8").reshape(-1, width // 8)
-        base, modulus = np.uint64(pow(2, 64, count)), np.uint64(count)
-        remainder = np.zeros(len(ids), dtype=np.uint64)
-        for column in range(width // 8):
-            remainder = (remainder * base + words[:, column] % modulus) % modulus
-        return remainder.astype(np.int64)
-    return np.array([int.from_bytes(agent, "big") % count for agent in ids], dtype=np.int64)
 
 
 @dataclass
@@ -157,7 +141,7 @@ class ArrayShardGroup:
         self.leg_amount = Growable(np.int64)
         self.leg_nonce = Growable(np.int64)
         self.mine_array = np.array(self.mine, dtype=np.bool_)
-        # Agents by a run-wide index: genesis order, then agents not in genesis in input order (``_join``);
+        # Agents by a run-wide index: genesis order, then agents not in genesis in input order (``ingest.take``);
         # every group builds the same index.  agent_shard[a] = int_be(AgentId) mod K (§2.2).
         self.ids: list[bytes] = list(prepared.ids)                     # (copies: agents not in genesis
         self.genesis_size = len(self.ids)                              # are added to ours)
@@ -230,7 +214,7 @@ class ArrayShardGroup:
         if found is None:
             found = self.agent_index[agent] = len(self.ids)
             self.ids.append(agent)
-            self.agent_shard.extend([int.from_bytes(agent, "big") % self.shard_count])     # §2.2
+            self.agent_shard.extend(shards_of([agent], self.shard_count))     # §2.2
         return found
 
     def ingest(self, received: Sequence[tuple[list[bytes], ingest.Part]] | None = None) -> None:

@@ -138,7 +138,7 @@ class ShardGroup:
         self.batch = -1
         self.round = 0
         self.first_no: dict[int, tuple[int, int, int, int]] = {}
-        self.history: list[tuple[int, int, int, bytes]] = []
+        self.packed_sends: list[bytes] = []                     # every send packed, round by round, shard by shard
 
     # -- rounds -------------------------------------------------------------------------
 
@@ -246,7 +246,7 @@ class ShardGroup:
                 shard.out = []
                 sent.append(out)
                 if self.keep_history:
-                    self.history.append((b, r, s, pack(out)))
+                    self.packed_sends.append(pack(out))
                 if several:
                     for message in out:
                         g = owner[message[0]]
@@ -280,7 +280,7 @@ class ShardGroup:
                     np.array([no_key(*key) for key in self.first_no.values()], dtype=np.int64))
         return GroupFinal(shards, first_no, np.array(sorted(committed), dtype=np.int64),
                           np.array(sorted(unfinished), dtype=np.int64),
-                          b"".join(packed for _, _, _, packed in self.history))   # already in that order
+                          b"".join(self.packed_sends))             # in (batch, round, shard, send order) order
 
 
 # -- the result -----------------------------------------------------------------------------

@@ -214,11 +214,6 @@ def registration_order(result: BatchResult) -> list[int]:
     return order
 
 
-def message_rows(result: BatchResult) -> np.ndarray:
-    """Every sent message as ``(n, from, to, code, t, shard_field)``, numbered as in §13.3."""
-    return result.messages()
-
-
 def fast_comparable(result: BatchResult) -> Comparable:
     positions = first_positions(result.batches)
     outcomes = []
@@ -238,7 +233,7 @@ def fast_comparable(result: BatchResult) -> Comparable:
     buffers = [[(r & KIND_MASK, r >> KIND_BITS) for r in shard["buffer"]] for shard in result.shards]
     coord = [(s, t, phase, tuple(members)) for s, shard in enumerate(result.shards)
              for t, (phase, members) in shard["coord"].items()]
-    rows = message_rows(result)
+    rows = result.messages()
     parts = _parts(outcomes, store, logs, buffers, coord, [shard["up"] for shard in result.shards],
                    rows.tobytes(), registration_order(result))
     return Comparable(parts, result.next_send_number, counts[0], counts[1], len(rows))

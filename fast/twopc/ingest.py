@@ -74,6 +74,22 @@ def _content(tx: CrossAgentTx) -> tuple:
     return tx.user_data, tuple([(leg.agent, leg.kind is debit, leg.amount, leg.nonce) for leg in tx.legs])
 
 
+def shards_of(ids: list[bytes], count: int) -> np.ndarray:
+    """``int_be(id) mod count`` for each agent id (§2.2).  For 32-byte ids (every ``AgentId``) and
+    ``count < 2^31``, with NumPy: the id as four big-endian 64-bit words, Horner's rule in base
+    ``2^64 mod count``, reducing after each word (every intermediate stays below ``2^63``); else one
+    Python ``int.from_bytes`` per id (``reference.encoding.shard_of_agent`` without its checks)."""
+    width = 32
+    if ids and count < 1 << 31 and set(map(len, ids)) == {width}:
+        words = np.frombuffer(b"".join(ids), dtype=">u8").reshape(-1, width // 8)
+        base, modulus = np.uint64(pow(2, 64, count)), np.uint64(count)
+        remainder = np.zeros(len(ids), dtype=np.uint64)
+        for column in range(width // 8):
+            remainder = (remainder * base + words[:, column] % modulus) % modulus
+        return remainder.astype(np.int64)
+    return np.array([int.from_bytes(agent, "big") % count for agent in ids], dtype=np.int64)
+
+
 @dataclass
 class Part:
     """What one group needs of one share (input positions are run-wide and ascend in every column).
@@ -83,7 +99,7 @@ class Part:
     ``held_slot_first`` … ``+ held_slot_count``.  Per slot: position, shard and its legs
     ``slot_leg_first`` … ``+ slot_leg_count``.  Per leg, in canonical order within a slot (§3.1):
     agent (index, or ``-1 − k`` for the share's ``fresh[k]``), debit, amount, nonce.  Indices into
-    slots and legs count from the part's own first slot and leg (``_joined`` shifts them).
+    slots and legs count from the part's own first slot and leg (``take`` shifts them).
     ``coordinated``/``keys``: the transactions the group coordinates and their content keys;
     ``pair_p``/``pair_shard``: their participants (§3.3), ascending per transaction.
     """
@@ -147,7 +163,7 @@ def read_share(group: ArrayShardGroup, lo: int, hi: int) -> Share:
     if fresh:                       # agents not indexed yet: shard from the id (§2.2), key part from its hash
         is_fresh = code < 0
         k = np.where(is_fresh, -1 - code, 0)
-        fresh_shard = np.array([int.from_bytes(agent, "big") % count for agent in fresh], dtype=np.int64)
+        fresh_shard = shards_of(list(fresh), count)
         fresh_value = np.array([hash(agent) for agent in fresh], dtype=np.int64)
         shard = np.where(is_fresh, fresh_shard[k], shard_of_agent[np.where(is_fresh, 0, code)])
         agent_value = np.where(is_fresh, fresh_value[k], code)
