@@ -297,6 +297,9 @@ def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, group
         if files is not None:
             final = _stow(final, files)
         parent.send(("ok", (final, round_counts, time.process_time())))
+        parent.poll(None)                # exit only once the parent has merged the answers (it then
+        #                                  closes the link): exiting unmaps all our memory, CPU work
+        #                                  that would otherwise compete with the parent's merge
     except NeedsPython as reason:        # the parent reruns with the Python engine
         parent.send(("needs-python", str(reason)))
     except NotATransaction as reason:    # the parent raises it as the caller's error
@@ -350,8 +353,9 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
                    workers: int, keep_history: bool = True, engine: str = "python") -> BatchResult:
     """Run the batches with ``workers`` worker processes (``workers = 1`` too: same code path).
 
-    Once every worker has answered, the run returns without waiting for them to exit (a forked
-    worker takes milliseconds to give its memory back, and nothing waits on that); a later run
+    The workers exit once the answers are merged (the parent closes their links), not while it
+    merges, and the run returns without waiting for them to exit (a forked worker takes
+    milliseconds to give its memory back, and nothing waits on that); a later run
     reaps those that have exited meanwhile, and ``multiprocessing`` joins the rest when the
     interpreter exits.  A run that fails joins its workers before raising.
     """
@@ -419,9 +423,11 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             g, reply = min(causes.items())
             raise RuntimeError(f"batch worker {processes[g].pid} failed:\n{reply}")
         finals = [_unstow(replies[g][1][0], files[g]) if files else replies[g][1][0] for g in range(workers)]
+        result = merge(shard_count, genesis, batches, finals, replies[0][1][1], workers)
+        result.worker_cpu = [replies[g][1][2] for g in range(workers)]
         answered = True
     finally:
-        for connection in parents:
+        for connection in parents:       # the workers that answered wait for this to exit
             connection.close()
         for fd in files:
             os.close(fd)
@@ -429,6 +435,4 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             _EXITING.extend(processes)
         else:
             _reap(processes, 0.5 if len(processes) > 1 else 5.0)
-    result = merge(shard_count, genesis, batches, finals, replies[0][1][1], workers)
-    result.worker_cpu = [replies[g][1][2] for g in range(workers)]
     return result
