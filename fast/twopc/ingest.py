@@ -183,17 +183,15 @@ def read_share(group: ArrayShardGroup, lo: int, hi: int) -> Share:
     np.cumsum(_fingerprint_legs(agent_value, debit, amount, nonce), out=running[1:])
     ends = np.cumsum(sizes)
     keys = (running[ends] - running[ends - sizes]) ^ _mix(user_hash.astype(np.uint64))
-    # participants: the distinct (transaction, shard) pairs, ascending (§3.3)
-    pairs = np.sort(local * count + shard)
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    # slots: legs grouped by (transaction, shard); a stable sort keeps canonical order inside a slot
+    leg_slot_key = local * count + shard
+    by_slot = np.argsort(leg_slot_key, kind="stable")
+    slot_key = leg_slot_key[by_slot]
+    new_slot = np.r_[True, slot_key[1:] != slot_key[:-1]] if len(slot_key) else np.zeros(0, dtype=np.bool_)
+    # participants: the distinct (transaction, shard) pairs, ascending (§3.3) — the slots' keys
+    pairs = slot_key[new_slot]
     pair_local, pair_shard = pairs // count, pairs % count
 
-    owner = group.owner
-    coordinator_group = np.where(coordinator >= 0, owner[np.maximum(coordinator, 0)], -1)
-    # slots: legs grouped by (transaction, shard); a stable sort keeps canonical order inside a slot
-    by_slot = np.argsort(local * count + shard, kind="stable")
-    slot_key = (local * count + shard)[by_slot]
-    new_slot = np.r_[True, slot_key[1:] != slot_key[:-1]] if len(slot_key) else np.zeros(0, dtype=np.bool_)
     owner = group.owner
     slot_group = owner[shard[by_slot]]                 # per leg in slot order: its slot's group
     coordinator_group = np.where(coordinator >= 0, owner[np.maximum(coordinator, 0)], -1)
