@@ -12,10 +12,10 @@ cross-agent transfers in batches of ``--batch`` over ``--shards`` shards and
 * **fast, N workers** — ``run_batches(K, genesis, batches, workers=N,
   engine=E)``, timed whole: forking the workers, turning every transaction
   into compact form, all rounds, and collecting the final state, logs and
-  every message, until ``run_batches`` returns (it does not wait for the
-  worker processes to finish exiting; the benchmark lets them exit before
-  the next timed run, so every run starts on idle cores, and counts their
-  CPU time).  ``--engine auto`` (default) runs the compiled kernel
+  every message, until ``run_batches`` returns (the workers exit once the
+  parent has merged their answers, and it does not wait for them to finish
+  exiting; the benchmark lets them exit before the next timed run, so every
+  run starts on idle cores, and counts their CPU time).  ``--engine auto`` (default) runs the compiled kernel
   (``fast.twopc.kernel``; compiled before timing, by the warm-up run) and
   ``--engine python`` the rules as Python methods (``FastShard``).
 
