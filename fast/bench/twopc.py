@@ -15,8 +15,9 @@ cross-agent transfers in batches of ``--batch`` over ``--shards`` shards and
   every message, until ``run_batches`` returns (the workers exit once the
   parent has merged their answers, and it does not wait for them to finish
   exiting; the benchmark lets them exit before the next timed run, so every
-  run starts on idle cores, and counts their CPU time).  ``--engine auto`` (default) runs the compiled kernel
-  (``fast.twopc.kernel``; compiled before timing, by the warm-up run) and
+  run starts on idle cores, and counts their CPU time).  ``--engine auto``
+  (default) runs the compiled kernel (``fast.twopc.kernel``; compiled before
+  timing, by the warm-up run) and
   ``--engine python`` the rules as Python methods (``FastShard``).
 
 Every run's result is checked, not assumed: outcomes, store, logs, buffers,
