@@ -183,3 +183,21 @@ def test_agent_shards_by_numpy_equal_int_from_bytes(ids, count):
     assert arraygroup.shards_of(ids, count).tolist() == [int.from_bytes(agent, "big") % count for agent in ids]
     odd = [*ids, b"\x01\x02"]                                         # not all 32 bytes: the Python path
     assert arraygroup.shards_of(odd, count).tolist() == [int.from_bytes(agent, "big") % count for agent in odd]
+
+
+@pytest.mark.parametrize("engine", ["numba", "python"])
+def test_workers_that_answered_exit_on_their_own_once_the_run_returns(engine):
+    """A worker waits for the parent to merge the answers before it exits (``workers._serve``);
+    the parent closing the links must then let every worker exit by itself, not leave it waiting
+    until it is terminated."""
+    from altledger.fast.twopc import workers
+
+    workers.settle()
+    genesis, batches = make_workload(3, TransferWorkload(transfers=60, shards=4, agents=12, batch=20))
+    run_batches(4, genesis, batches, workers=2, engine=engine)
+    exiting = list(workers._EXITING)
+    assert len(exiting) == 2
+    for process in exiting:
+        process.join(timeout=30)
+    assert [process.exitcode for process in exiting] == [0, 0]
+    workers.settle()
