@@ -113,6 +113,8 @@ class ArrayShardGroup:
             raise NeedsPython("the genesis total is 2**60 or more")
         if prepared.amounts is None:
             raise NeedsPython("a genesis balance does not fit in int64")
+        if shard_count > 1 << SHARD_BITS or len(batches) > 1 << BATCH_BITS:
+            raise NeedsPython("more shards or batches than the kernel's NO-vote keys hold")
         self.shard_count = shard_count
         self.index = owner[owned[0]]
         self.groups = max(owner) + 1
@@ -162,8 +164,6 @@ class ArrayShardGroup:
         self.counters = np.zeros(4, dtype=np.int64)
         self.out = Growable(np.int64, width=5)                 # reused round to round (no fresh pages)
         self.first_no = np.full(total, kernel.INT64_MAX, dtype=np.int64)   # no_key of t's first NO
-        if shard_count > 1 << SHARD_BITS or len(batches) > 1 << BATCH_BITS:
-            raise NeedsPython("more shards or batches than the kernel's NO-vote keys hold")
         # route's outputs: each round's rows by recipient group, two buffers used in turn (the rows for
         # our own shards are read in the next round while that round's rows fill the other buffer)
         self.routed = [Growable(np.int64, width=4), Growable(np.int64, width=4)]
@@ -198,7 +198,7 @@ class ArrayShardGroup:
     def input_slice(self, lo: int, hi: int) -> list[CrossAgentTx]:
         """The transactions at input positions ``lo … hi − 1``."""
         out: list[CrossAgentTx] = []
-        for b, start in enumerate(self.batch_starts.tolist()):
+        for b, start in enumerate(self.batch_start_list):
             batch = self.batches[b]
             if start < hi and start + len(batch) > lo:
                 out += batch[max(lo - start, 0):hi - start]
@@ -219,8 +219,8 @@ class ArrayShardGroup:
 
     def ingest(self, received: Sequence[tuple[list[bytes], ingest.Part]] | None = None) -> None:
         """Turn the whole input into the kernel's arrays (``ingest.take``).  ``received``: our part of
-        every share, in input order, with the share's fresh agents (worker processes read one share
-        each and swap parts: ``workers._ingest``); ``None``: read the whole input here."""
+        every share, in input order, with the share's fresh agents (worker processes read chunks of
+        the input and swap parts: ``workers._ingest``); ``None``: read the whole input here."""
         if received is None:
             share = self.ingest_share(0, self.input_size)
             received = [(share.fresh, share.parts[self.index])]

@@ -4,19 +4,20 @@ None of it depends on how earlier batches ran, only on the input, so the numba
 engine computes it once, before the first round (``ArrayShardGroup.ingest``).
 The work is split twice, so that two workers each do half of it:
 
-* **by input position** — worker ``w`` of ``W`` reads only the transactions at
-  positions ``w·n/W … (w+1)·n/W − 1`` (:func:`read_share`): the per-leg
-  Python work, and the pages a forked worker copies because reading objects
-  changes their reference counts, are divided between the workers.  Each
-  derives from its share, with NumPy, everything any group needs: each leg's
-  shard (§2.2), each transaction's coordinator (§3.4), its participants
-  (§3.3) and a content key (§3.2).
+* **by input position** — the input is read in chunks of consecutive
+  positions, each worker claiming the next unread chunk
+  (``workers._ingest``; :func:`read_share` reads one): the per-leg Python
+  work, and the pages a forked worker copies because reading objects changes
+  their reference counts, are divided between the workers.  Each derives
+  from its chunks, with NumPy, everything any group needs: each leg's shard
+  (§2.2), each transaction's coordinator (§3.4), its participants (§3.3) and
+  a content key (§3.2).
 * **by shard** — a share is cut into one :class:`Part` per group, holding only
   what that group needs: the transactions with a leg on its shards, those
   legs, and for the transactions it coordinates their key and participants.
   Workers swap parts once per run (``workers._ingest``); a group then builds
-  its arrays from its parts (:func:`take`), touching only its own share of
-  the legs.
+  its arrays from its parts, in input order (:func:`take`), touching only its
+  own share of the legs.
 
 Agents get one run-wide index (genesis order, then agents not in genesis in
 input order), the same in every group: a share names an agent it cannot

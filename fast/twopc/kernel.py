@@ -46,14 +46,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from altledger.fast.twopc.codes import REASON_BITS
+# the codes of records, messages, states and vote reasons: one definition (codes), which Numba
+# reads as compile-time constants
+from altledger.fast.twopc.codes import (ABORTED, ABORTED_LOCALLY, BAD_NONCE, COLLECTING, COMMITTED, COMMITTING,
+                                        INSUFFICIENT_BALANCE, LOCKED, MSG_ABORT, MSG_ACK, MSG_COMMIT, MSG_PREPARE,
+                                        MSG_VOTE, NONE, PREPARED, REASON_BITS, REC_ABORT, REC_COMMIT, REC_DECISION,
+                                        REC_END, REC_PREPARED)
 
-# the codes of altledger.fast.twopc.codes (a kernel cannot import Python constants lazily)
-PREPARED, ABORTED, COMMITTED = 1, 2, 3
-REC_PREPARED, REC_ABORT, REC_COMMIT, REC_DECISION, REC_END = 1, 2, 3, 4, 5
-COLLECTING, COMMITTING = 1, 2
-MSG_PREPARE, MSG_VOTE, MSG_ABORT, MSG_COMMIT, MSG_ACK = 0, 1, 6, 7, 8
-NONE, LOCKED, INSUFFICIENT_BALANCE, BAD_NONCE, ABORTED_LOCALLY = 0, 1, 2, 3, 4
 LOG_ROWS, END_ROWS, OUT_ROWS, ERROR = 0, 1, 2, 3
 OVERFLOW, BROKEN = 1, 2
 INT64_MAX = np.iinfo(np.int64).max
