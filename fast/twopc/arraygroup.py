@@ -198,8 +198,7 @@ class ArrayShardGroup:
     def input_slice(self, lo: int, hi: int) -> list[CrossAgentTx]:
         """The transactions at input positions ``lo … hi − 1``."""
         out: list[CrossAgentTx] = []
-        for b, start in enumerate(self.batch_start_list):
-            batch = self.batches[b]
+        for start, batch in zip(self.batch_start_list, self.batches):     # (no batches: one start, 0)
             if start < hi and start + len(batch) > lo:
                 out += batch[max(lo - start, 0):hi - start]
         return out

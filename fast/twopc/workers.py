@@ -148,8 +148,33 @@ def _exchange(peers: dict[int, Any], me: int, sizes: Sequence[int], report: Any,
     return all_counts, incoming, quiet
 
 
-INGEST_CHUNKS_PER_WORKER = 24
-"""The input is read in about this many chunks per worker (``_ingest``)."""
+INGEST_SHARE_PER_CHUNK = 6
+"""A chunk is ``1 / (this × workers)`` of the input not yet cut into chunks (``chunk_bounds``)."""
+
+INGEST_MIN_CHUNK = 400
+"""Input positions per chunk at least (``chunk_bounds``): below it, reading a chunk costs more in
+fixed NumPy overhead than its share of the balancing gains."""
+
+
+def chunk_bounds(n: int, groups: int, share: int = INGEST_SHARE_PER_CHUNK,
+                 smallest: int = INGEST_MIN_CHUNK) -> list[int]:
+    """Where the input's chunks start (and, last, ``n``): chunk ``k`` is ``bounds[k] … bounds[k + 1] − 1``.
+
+    Guided self-scheduling: each chunk is ``1 / (share × groups)`` of what is left, but at least
+    ``smallest`` positions, and a remainder smaller than that joins the last chunk.  Early chunks
+    are large (few fixed costs); the last ones are small, so the worker that claims the last chunk
+    keeps its peers waiting only for a small one (``_ingest`` swaps parts once every chunk is read).
+    Equal-sized chunks had to choose between the two.  A function of ``n`` and ``groups`` only,
+    so every worker cuts the input the same way.  An empty input is one empty chunk: some worker
+    reads it, so the swap has a share to carry.
+    """
+    bounds = [0]
+    while True:
+        lo = bounds[-1]
+        hi = lo + max(smallest, -(-(n - lo) // (share * groups)))
+        bounds.append(n if n - hi < smallest else hi)
+        if bounds[-1] == n:
+            return bounds
 
 
 def _claim(counter: Any) -> int:
@@ -165,7 +190,8 @@ def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: An
     """Turn the input into the group's arrays before the first batch.
 
     A group that can read a share (``ArrayShardGroup.ingest_share``) reads chunks of consecutive
-    input positions, claiming the next unread chunk from ``counter`` until none is left, and cuts
+    input positions (``chunk_bounds``), claiming the next unread chunk from ``counter`` until none
+    is left, and cuts
     each into one part per group; the workers then swap parts, and each takes, in input order
     (chunk order), what its shards need of every chunk (``ingest``).  Claiming chunks instead of
     taking a fixed half balances the reading between workers that start at different times (they
@@ -176,11 +202,11 @@ def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: An
     """
     if not peers or not hasattr(group, "ingest_share") or counter is None:
         return
-    n = group.input_size
-    size = max(1, -(-n // (INGEST_CHUNKS_PER_WORKER * groups)))
+    # the settings read at call time, not bound as defaults: tests lower the minimum for small inputs
+    bounds = chunk_bounds(group.input_size, groups, INGEST_SHARE_PER_CHUNK, INGEST_MIN_CHUNK)
     read: list[tuple[int, Any]] = []
-    while (chunk := _claim(counter)) * size < n:
-        read.append((chunk, group.ingest_share(chunk * size, min(n, (chunk + 1) * size))))
+    while (chunk := _claim(counter)) < len(bounds) - 1:
+        read.append((chunk, group.ingest_share(bounds[chunk], bounds[chunk + 1])))
     if files is None:
         received = _swap(peers, me, lambda g: [(chunk, share.fresh, share.parts[g]) for chunk, share in read])
     else:                            # the arrays into our file, once for all peers; the links carry where

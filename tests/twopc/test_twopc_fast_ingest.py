@@ -201,3 +201,44 @@ def test_workers_that_answered_exit_on_their_own_once_the_run_returns(engine):
         process.join(timeout=30)
     assert [process.exitcode for process in exiting] == [0, 0]
     workers.settle()
+
+
+@pytest.mark.parametrize("batches", [[], [[]], [[], []]], ids=["no batches", "one empty batch", "two empty"])
+@pytest.mark.parametrize("mode", MODES, ids=lambda mode: str(mode))
+def test_an_empty_input_equals_the_reference(batches, mode):
+    """No transaction at all: still one (empty) chunk for a worker to read and swap, and the workers'
+    view of the input positions holds no batch to look into."""
+    genesis = {agent_id(f"idle{i}.cns"): 10 * i for i in range(5)}
+    reference = run_reference(SHARDS, genesis, batches)
+    assert_equals_reference(run_batches(SHARDS, genesis, batches, engine="numba", **mode), reference)
+
+
+@given(st.integers(0, 300_000), st.integers(1, 8), st.integers(1, 16), st.integers(1, 2_000))
+def test_chunk_bounds_cover_the_input_with_shrinking_chunks(n, groups, share, smallest):
+    """``workers.chunk_bounds``: consecutive chunks from 0 to ``n``, none empty (but the one chunk of an
+    empty input), none below ``smallest`` but a whole input below it, sizes never growing but for
+    the last (which takes a remainder below ``smallest``), and that last one small."""
+    from altledger.fast.twopc.workers import chunk_bounds
+    bounds = chunk_bounds(n, groups, share, smallest)
+    sizes = [b - a for a, b in zip(bounds, bounds[1:])]
+    assert bounds[0] == 0 and bounds[-1] == n and sizes
+    if n == 0:
+        assert bounds == [0, 0]
+        return
+    assert all(size >= min(smallest, n) for size in sizes)
+    assert all(a >= b for a, b in zip(sizes[:-2], sizes[1:-1]))
+    if len(sizes) > 1 and share * groups > 1:
+        assert sizes[-1] < 2 * smallest + 2
+
+
+def test_the_benchmark_input_is_cut_as_documented(small_ingest_chunks):
+    """At the real settings (the fixture lowers the minimum for the other tests and yields the real
+    one), 100,000 positions and 2 workers: a few dozen chunks, the first a twelfth of the input,
+    the last below twice the minimum."""
+    from altledger.fast.twopc.workers import INGEST_SHARE_PER_CHUNK, chunk_bounds
+    real_minimum = small_ingest_chunks
+    assert real_minimum >= 100
+    bounds = chunk_bounds(100_000, 2, INGEST_SHARE_PER_CHUNK, real_minimum)
+    assert bounds[1] == -(-100_000 // (2 * INGEST_SHARE_PER_CHUNK))
+    assert 30 <= len(bounds) - 1 <= 60
+    assert bounds[-1] - bounds[-2] < 2 * real_minimum
