@@ -325,8 +325,9 @@ def first_occurrence(group: ArrayShardGroup, coordinated: np.ndarray,
     for k in np.flatnonzero(found != coordinated).tolist():     # ascending: in input order
         t, p = int(found[k]), int(coordinated[k])
         first, this = group.tx_at(t), group.tx_at(p)
-        if first == this:                                        # the same transaction (§3.2)
-            continue
+        if first is this or first == this:      # the same transaction (§3.2); a re-submission is often
+            continue                            # the same object: then no field is read (or copied, in
+        #                                         a forked worker, for its reference counts)
         first, this = _content(first), _content(this)           # a collision: exact content decides
         exact.setdefault(first, t)
         found[k] = exact.setdefault(this, p)
