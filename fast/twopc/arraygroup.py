@@ -78,6 +78,25 @@ class Growable:
         self.size = start + len(values)
         return start
 
+    def extend_all(self, arrays: Sequence[np.ndarray]) -> int:
+        """Append every array of ``arrays`` in turn (one copy each, straight into ours); return the
+        index of the first value."""
+        start = self.size
+        end = start + sum(len(array) for array in arrays)
+        self.reserve(end)
+        if end > start:
+            np.concatenate(arrays, out=self.data[start:end])
+        self.size = end
+        return start
+
+    def extend_filled(self, count: int, value: int) -> int:
+        """Append ``count`` copies of ``value``; return the index of the first."""
+        start = self.size
+        self.reserve(start + count)
+        self.data[start:start + count] = value
+        self.size = start + count
+        return start
+
 
 @dataclass
 class GenesisIndex:
