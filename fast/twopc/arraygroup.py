@@ -238,10 +238,14 @@ class ArrayShardGroup:
     def ingest(self, received: Sequence[tuple[list[bytes], ingest.Part]] | None = None) -> None:
         """Turn the whole input into the kernel's arrays (``ingest.take``).  ``received``: our part of
         every share, in input order, with the share's fresh agents (worker processes read chunks of
-        the input and swap parts: ``workers._ingest``); ``None``: read the whole input here."""
+        the input and swap parts: ``workers._ingest``); ``None``: read the whole input here, in chunks
+        (``ingest.chunk_bounds``)."""
         if received is None:
-            share = self.ingest_share(0, self.input_size)
-            received = [(share.fresh, share.parts[self.index])]
+            bounds = ingest.chunk_bounds(self.input_size, 1)
+            received = []
+            for lo, hi in zip(bounds, bounds[1:]):
+                share = self.ingest_share(lo, hi)
+                received.append((share.fresh, share.parts[self.index]))
         ingest.take(self, received)
 
     def _first_occurrence(self, coordinated: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -49,7 +49,7 @@ import numpy as np
 
 from altledger.fast.twopc import memfile
 from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, NotATransaction, blocks, group_class, merge
-from altledger.fast.twopc.ingest import Part
+from altledger.fast.twopc.ingest import Part, chunk_bounds
 from altledger.reference.encoding import CrossAgentTx
 
 PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
@@ -148,35 +148,6 @@ def _exchange(peers: dict[int, Any], me: int, sizes: Sequence[int], report: Any,
     return all_counts, incoming, quiet
 
 
-INGEST_SHARE_PER_CHUNK = 6
-"""A chunk is ``1 / (this × workers)`` of the input not yet cut into chunks (``chunk_bounds``)."""
-
-INGEST_MIN_CHUNK = 400
-"""Input positions per chunk at least (``chunk_bounds``): below it, reading a chunk costs more in
-fixed NumPy overhead than its share of the balancing gains."""
-
-
-def chunk_bounds(n: int, groups: int, share: int = INGEST_SHARE_PER_CHUNK,
-                 smallest: int = INGEST_MIN_CHUNK) -> list[int]:
-    """Where the input's chunks start (and, last, ``n``): chunk ``k`` is ``bounds[k] … bounds[k + 1] − 1``.
-
-    Guided self-scheduling: each chunk is ``1 / (share × groups)`` of what is left, but at least
-    ``smallest`` positions, and a remainder smaller than that joins the last chunk.  Early chunks
-    are large (few fixed costs); the last ones are small, so the worker that claims the last chunk
-    keeps its peers waiting only for a small one (``_ingest`` swaps parts once every chunk is read).
-    Equal-sized chunks had to choose between the two.  A function of ``n`` and ``groups`` only,
-    so every worker cuts the input the same way.  An empty input is one empty chunk: some worker
-    reads it, so the swap has a share to carry.
-    """
-    bounds = [0]
-    while True:
-        lo = bounds[-1]
-        hi = lo + max(smallest, -(-(n - lo) // (share * groups)))
-        bounds.append(n if n - hi < smallest else hi)
-        if bounds[-1] == n:
-            return bounds
-
-
 def _claim(counter: Any) -> int:
     """The next unclaimed chunk number (a counter shared by all workers of the run)."""
     with counter.get_lock():
@@ -202,8 +173,7 @@ def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: An
     """
     if not peers or not hasattr(group, "ingest_share") or counter is None:
         return
-    # the settings read at call time, not bound as defaults: tests lower the minimum for small inputs
-    bounds = chunk_bounds(group.input_size, groups, INGEST_SHARE_PER_CHUNK, INGEST_MIN_CHUNK)
+    bounds = chunk_bounds(group.input_size, groups)
     read: list[tuple[int, Any]] = []
     while (chunk := _claim(counter)) < len(bounds) - 1:
         read.append((chunk, group.ingest_share(bounds[chunk], bounds[chunk + 1])))

@@ -215,10 +215,10 @@ def test_an_empty_input_equals_the_reference(batches, mode):
 
 @given(st.integers(0, 300_000), st.integers(1, 8), st.integers(1, 16), st.integers(1, 2_000))
 def test_chunk_bounds_cover_the_input_with_shrinking_chunks(n, groups, share, smallest):
-    """``workers.chunk_bounds``: consecutive chunks from 0 to ``n``, none empty (but the one chunk of an
+    """``ingest.chunk_bounds``: consecutive chunks from 0 to ``n``, none empty (but the one chunk of an
     empty input), none below ``smallest`` but a whole input below it, sizes never growing but for
     the last (which takes a remainder below ``smallest``), and that last one small."""
-    from altledger.fast.twopc.workers import chunk_bounds
+    from altledger.fast.twopc.ingest import chunk_bounds
     bounds = chunk_bounds(n, groups, share, smallest)
     sizes = [b - a for a, b in zip(bounds, bounds[1:])]
     assert bounds[0] == 0 and bounds[-1] == n and sizes
@@ -235,7 +235,7 @@ def test_the_benchmark_input_is_cut_as_documented(small_ingest_chunks):
     """At the real settings (the fixture lowers the minimum for the other tests and yields the real
     one), 100,000 positions and 2 workers: a few dozen chunks, the first a twelfth of the input,
     the last below twice the minimum."""
-    from altledger.fast.twopc.workers import INGEST_SHARE_PER_CHUNK, chunk_bounds
+    from altledger.fast.twopc.ingest import INGEST_SHARE_PER_CHUNK, chunk_bounds
     real_minimum = small_ingest_chunks
     assert real_minimum >= 100
     bounds = chunk_bounds(100_000, 2, INGEST_SHARE_PER_CHUNK, real_minimum)
