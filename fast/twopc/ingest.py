@@ -360,9 +360,10 @@ def first_occurrence(group: ArrayShardGroup, coordinated: np.ndarray,
     for k in np.flatnonzero(found != coordinated).tolist():     # ascending: in input order
         t, p = int(found[k]), int(coordinated[k])
         first, this = group.tx_at(t), group.tx_at(p)
-        if first is this or first == this:      # the same transaction (§3.2); a re-submission is often
-            continue                            # the same object: then no field is read (or copied, in
-        #                                         a forked worker, for its reference counts)
+        # the same transaction (§3.2); a re-submission is often the very same object, and then no
+        # field is read (reading them would copy their pages in a forked worker: reference counts)
+        if first is this or first == this:
+            continue
         first, this = _content(first), _content(this)           # a collision: exact content decides
         exact.setdefault(first, t)
         found[k] = exact.setdefault(this, p)

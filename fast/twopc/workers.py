@@ -162,14 +162,13 @@ def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: An
 
     A group that can read a share (``ArrayShardGroup.ingest_share``) reads chunks of consecutive
     input positions (``chunk_bounds``), claiming the next unread chunk from ``counter`` until none
-    is left, and cuts
-    each into one part per group; the workers then swap parts, and each takes, in input order
-    (chunk order), what its shards need of every chunk (``ingest``).  Claiming chunks instead of
-    taking a fixed half balances the reading between workers that start at different times (they
-    are forked one after the other) or read at different speeds (page copies after fork).  Which
-    worker reads a chunk changes nothing in the result.  The parts' arrays travel through the
-    in-memory files when there are some (``Files``), else pickled through the links.  (A group
-    without ``ingest_share`` takes each batch in ``start_batch``.)
+    is left, and cuts each into one part per group; the workers then swap parts, and each takes,
+    in input order (chunk order), what its shards need of every chunk (``ingest``).  Claiming
+    chunks instead of taking a fixed half balances the reading between workers that start at
+    different times (they are forked one after the other) or read at different speeds (page
+    copies after fork).  Which worker reads a chunk changes nothing in the result.  The parts'
+    arrays travel through the in-memory files when there are some (``Files``), else pickled
+    through the links.  (A group without ``ingest_share`` takes each batch in ``start_batch``.)
     """
     if not peers or not hasattr(group, "ingest_share") or counter is None:
         return
