@@ -69,33 +69,33 @@ class Growable:
             grown[:len(self.data)] = self.data
             self.data = grown
 
+    def _append(self, count: int) -> slice:
+        """Make room for ``count`` more values and count them in; where they go."""
+        start = self.size
+        self.reserve(start + count)
+        self.size = start + count
+        return slice(start, start + count)
+
     def extend(self, values: Sequence[Any]) -> int:
         """Append ``values``; return the index of the first."""
-        start = self.size
-        self.reserve(start + len(values))
+        where = self._append(len(values))
         if len(values):
-            self.data[start:start + len(values)] = values
-        self.size = start + len(values)
-        return start
+            self.data[where] = values
+        return where.start
 
     def extend_all(self, arrays: Sequence[np.ndarray]) -> int:
         """Append every array of ``arrays`` in turn (one copy each, straight into ours); return the
         index of the first value."""
-        start = self.size
-        end = start + sum(len(array) for array in arrays)
-        self.reserve(end)
-        if end > start:
-            np.concatenate(arrays, out=self.data[start:end])
-        self.size = end
-        return start
+        where = self._append(sum(len(array) for array in arrays))
+        if where.stop > where.start:
+            np.concatenate(arrays, out=self.data[where])
+        return where.start
 
     def extend_filled(self, count: int, value: int) -> int:
         """Append ``count`` copies of ``value``; return the index of the first."""
-        start = self.size
-        self.reserve(start + count)
-        self.data[start:start + count] = value
-        self.size = start + count
-        return start
+        where = self._append(count)
+        self.data[where] = value
+        return where.start
 
 
 @dataclass
