@@ -33,9 +33,11 @@ finds it from the content (``user_data`` and the legs' fields determine the
 encoding and so the txid, §3.2) and names it so in every message; no txid is
 computed on the hot path.
 
-Groups run in-process (:func:`run_batches` with ``workers=None``; tests) or each
-in its own persistent worker process (``altledger.fast.twopc.workers``);
-``workers=1`` runs one worker process through the same code path as ``2``.
+Groups run in-process, called in turn (:func:`run_batches` with ``workers=None``;
+tests), or side by side (``altledger.fast.twopc.workers``): group 0 in the
+calling process and each other group in a worker process forked for the run;
+``workers=1`` runs the one group through the same code path as ``2``, without
+forking.
 
 **Two engines, one contract.**  :class:`ShardGroup` (here) steps
 :class:`~altledger.fast.twopc.shard.FastShard` s — the rule book the stateful
@@ -314,7 +316,8 @@ class BatchResult:
     sent: list[Any] = field(default_factory=list)
     workers: int | None = None
     engine: str = ""
-    worker_cpu: list[float] = field(default_factory=list)   # CPU seconds of each worker process
+    worker_cpu: list[float] = field(default_factory=list)   # CPU seconds of each group's run (group 0:
+    #                                                         this process's, while it ran the group)
 
     @property
     def next_send_number(self) -> int:
@@ -486,8 +489,9 @@ def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequenc
 
     ``workers=None``: no processes; ``groups`` shard groups in this process,
     called in turn (``groups > 1`` exercises the exchange between groups).
-    ``workers=n``: ``n`` persistent worker processes, each owning a fixed
-    contiguous block of shards for the whole run (``groups`` is ignored).
+    ``workers=n``: ``n`` groups side by side, each owning a fixed contiguous
+    block of shards for the whole run — group 0 in this process, the others in
+    ``n − 1`` forked worker processes (``groups`` is ignored).
     ``keep_history=False`` skips recording every sent message (then only the
     send counts, hence the send numbers, are known).  ``engine``: ``numba``
     (the compiled kernel; refuses values beyond its int64 range), ``python``

@@ -16,6 +16,7 @@ beyond the kernel's int64 range run on the Python engine.
 from __future__ import annotations
 
 import functools
+import multiprocessing
 
 import pytest
 from hypothesis import given
@@ -233,16 +234,28 @@ def test_workers_must_fit_the_shards_and_inputs_must_be_transactions():
             run_batches(3, genesis, odd, workers=workers, engine=engine)
 
 
+@pytest.mark.parametrize("failing", [0, 1, 2], ids=["this process's group", "worker 1", "worker 2"])
 @pytest.mark.parametrize("engine", ["python", "numba"])
-def test_a_failing_worker_is_reported_with_its_traceback(monkeypatch, engine):
+def test_a_failing_group_is_reported_with_its_traceback(monkeypatch, engine, failing):
+    """Group 0 runs in the calling process, groups 1 and 2 in forked workers; whichever fails, the
+    run raises that group's own error (not a peer's "stopped"), and no worker is left running."""
+    from altledger.fast.twopc import workers
     from altledger.fast.twopc.batch import group_class
     genesis, batches, _ = case(*CASES[1])
+    run_round = group_class(engine).run_round
 
     def broken(self, incoming):
-        raise RuntimeError("injected worker failure")
+        if self.index == failing:
+            raise RuntimeError(f"injected failure in group {failing}")
+        return run_round(self, incoming)
     monkeypatch.setattr(group_class(engine), "run_round", broken)   # forked workers inherit the patch
-    with pytest.raises(RuntimeError, match="injected worker failure"):
-        run_batches(3, genesis, batches, workers=2, engine=engine)
+    workers.settle()
+    before = set(multiprocessing.active_children())
+    with pytest.raises(RuntimeError, match=f"injected failure in group {failing}") as raised:
+        run_batches(3, genesis, batches, workers=3, engine=engine)
+    if failing:                                   # a worker's traceback, named by its process
+        assert "batch worker" in str(raised.value) and "Traceback" in str(raised.value)
+    assert set(multiprocessing.active_children()) <= before         # failed runs join their workers
 
 
 def test_history_can_be_skipped_and_then_only_counts_are_kept():

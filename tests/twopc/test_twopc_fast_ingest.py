@@ -189,12 +189,12 @@ def test_agent_shards_by_numpy_equal_int_from_bytes(ids, count):
 def test_workers_that_answered_exit_on_their_own_once_the_run_returns(engine):
     """A worker waits for the parent to merge the answers before it exits (``workers._serve``);
     the parent closing the links must then let every worker exit by itself, not leave it waiting
-    until it is terminated."""
+    until it is terminated.  (Three groups: this process runs group 0, two workers the others.)"""
     from altledger.fast.twopc import workers
 
     workers.settle()
     genesis, batches = make_workload(3, TransferWorkload(transfers=60, shards=4, agents=12, batch=20))
-    run_batches(4, genesis, batches, workers=2, engine=engine)
+    run_batches(4, genesis, batches, workers=3, engine=engine)
     exiting = list(workers._EXITING)
     assert len(exiting) == 2
     for process in exiting:
