@@ -10,44 +10,55 @@ cross-agent transfers in batches of ``--batch`` over ``--shards`` shards and
   (``reference.twopc.txfacts``) is filled before timing, so the reference is
   timed *without* encoding and hashing transactions — in its favour;
 * **fast, N workers** — ``run_batches(K, genesis, batches, workers=N,
-  engine=E)``, timed whole: forking the workers, turning every transaction
-  into compact form, all rounds, and collecting the final state, logs and
-  every message, until ``run_batches`` returns (the workers exit once the
-  parent has merged their answers, and it does not wait for them to finish
-  exiting; the benchmark lets them exit before the next timed run, so every
-  run starts on idle cores, and counts their CPU time).  ``--engine auto``
+  engine=E)``: N shard groups side by side, group 0 in the benchmark's own
+  process and N − 1 in forked worker processes (1 worker: nothing is
+  forked).  Timed whole: forking, turning every transaction into compact
+  form, all rounds, and collecting the final state, logs and every message,
+  until ``run_batches`` returns (the workers exit once this process has
+  merged their answers, and it does not wait for them to finish exiting; the
+  benchmark lets them exit before the next timed run, so every run starts on
+  idle cores, and counts their CPU time).  ``--engine auto``
   (default) runs the compiled kernel (``fast.twopc.kernel``; compiled before
   timing, by the warm-up run) and
   ``--engine python`` the rules as Python methods (``FastShard``).
 
-Every run's result is checked, not assumed: outcomes, store, logs, buffers,
-coordinator tables, every message with its send number and the registration
-order are digested (``altledger.fast.twopc.compare``) and must equal the
-reference's; a fast run that differs is reported as a failure (exit 1),
-never as a number.  The reference runs and these checks run in forked child
-processes (``_in_child``): the timed runs' process then holds little more
-than the input, as a caller's would, instead of a heap grown by the
-reference's hundreds of megabytes of objects.  The fast configurations take
-turns run by run.
+Every timed run's result is checked, not assumed: outcomes, store, logs,
+buffers, coordinator tables, every message with its send number and the
+registration order are digested (``altledger.fast.twopc.compare``) and must
+equal the reference's; a fast run that differs is reported as a failure (exit
+1), never as a number.  Every reference run, and every fast run with its
+check, runs in a forked child process of its own (``_in_child``): the
+benchmark's process holds little more than the input, instead of a heap grown
+by hundreds of megabytes of objects; and each fast run is timed after an
+untimed run of the same configuration in its process, so that no run pays for
+page faults left behind by another configuration's forks (``_fast_run`` says
+why that matters).  The fast configurations take turns run by run.
 
 Timings are wall-clock medians over ``--runs`` (the shared
 :mod:`altledger.fast.bench.timing` format), with min and max, the CPU seconds
-(parent plus worker processes) and the 1-minute load average before and after
+(this process plus worker processes) and the 1-minute load average before and after
 each implementation's runs: on a shared machine a parallel speed-up can only
 show when a second core is actually free.  Because of that, the summary also
 gives ``projected_workers_2_vs_1_from_cpu``: the ratio of the runs' critical
-paths in CPU time (busiest worker plus parent), i.e. what 2 workers would gain
-if each had a core and waiting were free — a projection, never reported as
+paths in CPU time (busiest group, plus what the run's process spent besides
+running group 0), i.e. what 2 workers would gain if each had a core and
+waiting were free — a projection, never reported as
 the measured speed-up.  (Workers poll for up to half a millisecond before
 they sleep while waiting for a peer, so short waits count as CPU time too.)
 
-On the 2-core machine these figures were taken on, two processes doing
-random memory accesses at once each ran 26–36 % slower than one alone (a
-NumPy scatter loop, 2026-11-22): reading the input's Python objects and the
-copy-on-write page copies after fork are such work, so the 1-to-2-worker
-gain depends on the memory system as much as on the code; and since the
-workers proceed round by round in lockstep, a pause of either core delays
-both, so the gain varies more from run to run than either time does.
+On the 2-core machine these figures were taken on, the 1-to-2-worker gain is
+bounded by reading the input (2026-11-22, 100,000 transfers).  Reading a
+transaction's Python objects writes to the pages holding them (reference
+counts); after a fork those pages are shared copy-on-write, so each first
+write to one costs a page fault and a copy, in the worker and in this process
+alike.  Measured: 1.6 µs per transaction read with no fork, 2.7–2.9 µs in
+each of two processes after one (0.3 page faults per transaction, about
+3.5 µs each on this virtual machine): reading, about half of a one-group run,
+gains only about 1.2× from a second process.  Two processes doing random
+memory accesses at once also each ran 26–36 % slower than one alone (a NumPy
+scatter loop); and since the groups proceed round by round in lockstep, a
+pause of either core delays both, so the gain varies more from run to run
+than either time does.
 """
 
 from __future__ import annotations
@@ -59,6 +70,7 @@ import statistics
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -138,6 +150,48 @@ def _reference_run(shards: int, genesis: dict[bytes, int], batches: list[list[An
     return run.seconds, run.cpu_seconds, run.comparable
 
 
+@dataclass
+class _FastRun:
+    seconds: float               # wall clock of the timed run_batches call
+    cpu: float                   # CPU seconds of the run: this process plus its worker processes
+    critical: float              # busiest group's CPU plus what the process spent besides group 0
+    engine: str
+    comparable: Any              # the result, comparable with the reference's (compare.fast_comparable)
+
+
+def _fast_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]], count: int,
+              engine: str) -> _FastRun:
+    """One timed fast run, in a child process of its own (``_in_child``), after an untimed run of
+    the same configuration in that process.
+
+    Why a process of its own, warmed by the same configuration: after a fork, every page a process
+    shares with its child is write-protected, in both, and the first write to each page afterwards
+    faults (a copy while the child lives, a cheaper fault after it exited).  Reading the input
+    writes to the page of every object read (reference counts).  Timed in the benchmark's own
+    process, a 1-worker run (which forks nothing) paid for the faults of the forks before it —
+    the checks' child processes and the 2-worker runs' workers: 0.42–0.76 s instead of about
+    0.36 s (2026-11-22).  Here the untimed run has already written to every page the timed run
+    reads, as in a process that runs this configuration batch after batch, and only the timed
+    run's own forks (2 workers) cost it faults.  The result is compared after timing.
+    """
+    from altledger.fast.twopc import run_batches
+    from altledger.fast.twopc.compare import fast_comparable
+    from altledger.fast.twopc.workers import settle
+    run_batches(shards, genesis, batches, workers=count, engine=engine)
+    settle()                                        # its workers have exited: idle cores
+    cpu_start, children_start = time.process_time(), _children_cpu()
+    start = time.perf_counter()
+    result = run_batches(shards, genesis, batches, workers=count, engine=engine)
+    elapsed = time.perf_counter() - start
+    own_cpu = time.process_time() - cpu_start
+    settle()                                        # reaped, so their CPU time is counted below
+    used = own_cpu + _children_cpu() - children_start
+    # the busiest group's CPU plus what this process spent besides running group 0: the run's length
+    # if every group had a core and waiting cost nothing (a projection, not a measurement)
+    critical = max(result.worker_cpu) + own_cpu - result.worker_cpu[0]
+    return _FastRun(elapsed, used, critical, result.engine, fast_comparable(result))
+
+
 def _label(count: int) -> str:
     return f"fast, {count} worker{'s' if count > 1 else ''}"
 
@@ -145,9 +199,6 @@ def _label(count: int) -> str:
 def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
                   reference_runs: int, workers: list[int], progress: Callable[[str], None],
                   engine: str = "auto") -> dict[str, Any]:
-    from altledger.fast.twopc import run_batches
-    from altledger.fast.twopc.compare import fast_comparable
-    from altledger.fast.twopc.workers import settle
     from altledger.fast.twopc.workload import TransferWorkload, make_workload
 
     progress(f"generating {transfers} transfers over {shards} shards")
@@ -173,34 +224,24 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
                             "messages": expected.messages}))
 
     # The fast configurations take turns run by run (1, 2, 1, 2, ...), so that a drift in the
-    # machine's speed during the benchmark affects them alike.
+    # machine's speed during the benchmark affects them alike; each run in a process of its own
+    # (_fast_run, which says why).
     failures: list[str] = []
     measured: dict[int, dict[str, list[float]]] = {count: {"seconds": [], "cpu": [], "critical": []}
                                                    for count in workers}
     loads: dict[int, list[float]] = {count: [_load()] for count in workers}
     ran: dict[int, str] = {}
-    for i in range(runs + 1):                       # the first run is a warm-up, checked but not counted
+    for i in range(1, runs + 1):
         for count in workers:
-            progress(f"{_label(count)}: run {i}/{runs}" if i else f"{_label(count)}: warm-up run")
-            settle()                                # earlier runs' workers have exited: idle cores
-            cpu_start, children_start = time.process_time(), _children_cpu()
-            start = time.perf_counter()
-            result = run_batches(shards, genesis, batches, workers=count, engine=engine)
-            elapsed = time.perf_counter() - start
-            parent_cpu = time.process_time() - cpu_start
-            settle()                                # reaped, so their CPU time is counted below
-            used = parent_cpu + _children_cpu() - children_start
-            differences = expected.differences(_in_child(fast_comparable, result))
+            progress(f"{_label(count)}: run {i}/{runs}")
+            run = _in_child(_fast_run, shards, genesis, batches, count, engine)
+            differences = expected.differences(run.comparable)
             if differences:
                 failures.append(f"{_label(count)}, run {i}: differs from the reference in {', '.join(differences)}")
-            if i:
-                measured[count]["seconds"].append(elapsed)
-                measured[count]["cpu"].append(used)
-                # the busiest worker's CPU plus the parent's: the run's length if every worker had a core
-                # to itself and waiting cost nothing (a projection, not a measurement)
-                measured[count]["critical"].append(max(result.worker_cpu) + parent_cpu)
-            ran[count] = result.engine
-            del result
+            measured[count]["seconds"].append(run.seconds)
+            measured[count]["cpu"].append(run.cpu)
+            measured[count]["critical"].append(run.critical)
+            ran[count] = run.engine
     for count in workers:
         loads[count].append(_load())
         timings.append(_timing("round schedule", _label(count), measured[count]["seconds"], measured[count]["cpu"],

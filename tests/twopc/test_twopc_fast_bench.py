@@ -49,5 +49,5 @@ def test_a_fast_result_that_differs_is_a_failure_not_a_number(monkeypatch):
     monkeypatch.setattr(FastShard, "on_ack", never_ends)    # forked workers inherit it
     result = CliRunner().invoke(twopc_bench, [*TINY, "--engine", "python"])
     assert result.exit_code == 1
-    assert "FAILED: fast, 1 worker, run 0: differs from the reference in" in result.output
+    assert "FAILED: fast, 1 worker, run 1: differs from the reference in" in result.output
     assert "no speed is reported" in result.output and "transfers/s" not in result.output
