@@ -10,17 +10,17 @@ cross-agent transfers in batches of ``--batch`` over ``--shards`` shards and
   (``reference.twopc.txfacts``) is filled before timing, so the reference is
   timed *without* encoding and hashing transactions — in its favour;
 * **fast, N workers** — ``run_batches(K, genesis, batches, workers=N,
-  engine=E)``: N shard groups side by side, group 0 in the benchmark's own
-  process and N − 1 in forked worker processes (1 worker: nothing is
-  forked).  Timed whole: forking, turning every transaction into compact
+  engine=E)``: N shard groups side by side, group 0 in the process that
+  calls it (here each run's own child process, below) and N − 1 in forked
+  worker processes (1 worker: nothing is forked).  Timed whole: forking, turning every transaction into compact
   form, all rounds, and collecting the final state, logs and every message,
   until ``run_batches`` returns (the workers exit once this process has
   merged their answers, and it does not wait for them to finish exiting; the
   benchmark lets them exit before the next timed run, so every run starts on
-  idle cores, and counts their CPU time).  ``--engine auto``
-  (default) runs the compiled kernel (``fast.twopc.kernel``; compiled before
-  timing, by the warm-up run) and
-  ``--engine python`` the rules as Python methods (``FastShard``).
+  idle cores, and counts their CPU time).  ``--engine auto`` (default) runs
+  the compiled kernel (``fast.twopc.kernel``; loaded before timing, by each
+  run's untimed run) and ``--engine python`` the rules as Python methods
+  (``FastShard``).
 
 Every timed run's result is checked, not assumed: outcomes, store, logs,
 buffers, coordinator tables, every message with its send number and the
@@ -36,7 +36,7 @@ why that matters).  The fast configurations take turns run by run.
 
 Timings are wall-clock medians over ``--runs`` (the shared
 :mod:`altledger.fast.bench.timing` format), with min and max, the CPU seconds
-(this process plus worker processes) and the 1-minute load average before and after
+(the run's process plus its workers) and the 1-minute load average before and after
 each implementation's runs: on a shared machine a parallel speed-up can only
 show when a second core is actually free.  Because of that, the summary also
 gives ``projected_workers_2_vs_1_from_cpu``: the ratio of the runs' critical
