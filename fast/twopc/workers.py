@@ -432,12 +432,11 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             final, round_counts = _run_group(0, workers, engine, arguments(owned[0]), len(batches), own_peers,
                                              own_files, counter)
             replies[0] = ("ok", (final, round_counts, time.process_time() - cpu_start))
-        except Exception as error:
-            replies[0] = _failure(error)
-            for connection in own_peers.values():     # our peers stop too (end-of-file), and answer
-                connection.close()
-            if replies[0][0] == "error" and replies[0][1] != PEER_STOPPED:
-                raise                                  # our own failure, with its traceback
+        except (NeedsPython, NotATransaction, EOFError, BrokenPipeError, ConnectionResetError) as error:
+            replies[0] = _failure(error)               # ranked with the workers' answers below (when a
+            for connection in own_peers.values():     # peer stopped, the cause is in its answer); our
+                connection.close()                     # peers stop too (end-of-file), and answer
+        # (any other failure of ours propagates with its traceback; ``finally`` stops the workers)
         # Every worker answers (a failure closes its links, so its peers stop and answer too); the
         # root cause is looked for among all answers, not taken from whichever arrives first.
         pending = dict(enumerate(parents, start=1))
