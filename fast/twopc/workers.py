@@ -346,6 +346,10 @@ def _memory_files(count: int) -> list[int]:
 _EXITING: list[Any] = []
 """Workers of earlier runs that had answered and were exiting when their run returned."""
 
+# A process forked from ours does not inherit our workers: it cannot wait for them (``multiprocessing``
+# refuses to test another process's child), and a run of its own would otherwise fail on them.
+os.register_at_fork(after_in_child=_EXITING.clear)
+
 
 def _reap(processes: Sequence[Any], wait_seconds: float) -> None:
     """Join ``processes``; any still alive after ``wait_seconds`` is terminated."""

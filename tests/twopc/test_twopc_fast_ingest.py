@@ -20,6 +20,7 @@ order, and the whole snapshot):
 from __future__ import annotations
 
 import functools
+import os
 
 import numpy as np
 import pytest
@@ -201,6 +202,27 @@ def test_workers_that_answered_exit_on_their_own_once_the_run_returns(engine):
         process.join(timeout=30)
     assert [process.exitcode for process in exiting] == [0, 0]
     workers.settle()
+
+
+def test_a_forked_process_runs_batches_while_our_workers_are_still_exiting():
+    """The workers of our last run may still be exiting when we fork (``workers._EXITING``); a run in
+    the forked process must not try to wait for them — they are not its children."""
+    from altledger.fast.twopc import workers
+
+    workers.settle()
+    genesis, batches = make_workload(3, TransferWorkload(transfers=60, shards=4, agents=12, batch=20))
+    expected = run_batches(4, genesis, batches, workers=3, engine="numba").committed.tolist()
+    assert workers._EXITING                     # (they exit once the run has returned, not before)
+    child = os.fork()
+    if child == 0:                              # the child: a run of its own, then report by exit code
+        try:
+            code = 0 if run_batches(4, genesis, batches, workers=2).committed.tolist() == expected else 1
+        except BaseException:
+            code = 2
+        os._exit(code)
+    _, status = os.waitpid(child, 0)
+    workers.settle()
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 @pytest.mark.parametrize("batches", [[], [[]], [[], []]], ids=["no batches", "one empty batch", "two empty"])
