@@ -46,15 +46,25 @@ waiting were free — a projection, never reported as
 the measured speed-up.  (Workers poll for up to half a millisecond before
 they sleep while waiting for a peer, so short waits count as CPU time too.)
 
+Each configuration also reports where its time went: per group, the median
+over its runs of each phase of the run (``phases_ms_median``; the text report
+ends with it as a table; :mod:`altledger.fast.twopc.phases` defines the
+phases).  It shows which work a second group divides and which it does not.
+
 On the 2-core machine these figures were taken on, the 1-to-2-worker gain is
-bounded by reading the input (2026-11-22, 100,000 transfers).  Reading a
-transaction's Python objects writes to the pages holding them (reference
-counts); after a fork those pages are shared copy-on-write, so each first
-write to one costs a page fault and a copy, in the worker and in this process
-alike.  Measured: 1.6 µs per transaction read with no fork, 2.7–2.9 µs in
-each of two processes after one (0.3 page faults per transaction, about
-3.5 µs each on this virtual machine): reading, about half of a one-group run,
-gains only about 1.2× from a second process.  Two processes doing random
+bounded by reading the input (2026-11-22, 100,000 transfers, 9 runs each):
+reading took 164 ms in one group and 154–155 ms in *each* of two, which read
+half the input each, while the rounds' compute went from 131 ms to 71–74 ms
+and taking the parts from 41 ms to 24 ms.  Reading a transaction's Python
+objects writes to the pages holding them (reference counts); after a fork
+those pages are shared copy-on-write, so each first write to one costs a page
+fault and a copy, in the worker and in this process alike.  Measured earlier:
+1.6 µs per transaction read with no fork, 2.7–2.9 µs in each of two processes
+after one (0.3 page faults per transaction, about 3.5 µs each on this virtual
+machine).  Two groups also pay for what one does not: the fork and the
+worker's start (9–11 ms before a group begins), making their state in freshly
+forked processes (7–8 ms against 1 ms), swapping parts (7–8 ms) and the
+exchanges between rounds (15–17 ms).  Two processes doing random
 memory accesses at once also each ran 26–36 % slower than one alone (a NumPy
 scatter loop); and since the groups proceed round by round in lockstep, a
 pause of either core delays both, so the gain varies more from run to run
@@ -77,6 +87,7 @@ import click
 from rich.console import Console
 
 from altledger.fast.bench.timing import Timing, emit, machine_description
+from altledger.fast.twopc.phases import GroupPhases
 from altledger.reference.errors import AltledgerError
 
 TARGET_SPEEDUP = 20.0          # fast (1 worker) vs reference, from the issue
@@ -157,6 +168,8 @@ class _FastRun:
     critical: float              # busiest group's CPU plus what the process spent besides group 0
     engine: str
     comparable: Any              # the result, comparable with the reference's (compare.fast_comparable)
+    phases: list[dict[str, float]]   # per group, milliseconds in each phase (fast.twopc.phases)
+    merged_ms: float             # milliseconds from the run's start until its merged result
 
 
 def _fast_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]], count: int,
@@ -189,7 +202,33 @@ def _fast_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]], 
     # the busiest group's CPU plus what this process spent besides running group 0: the run's length
     # if every group had a core and waiting cost nothing (a projection, not a measurement)
     critical = max(result.worker_cpu) + own_cpu - result.worker_cpu[0]
-    return _FastRun(elapsed, used, critical, result.engine, fast_comparable(result))
+    return _FastRun(elapsed, used, critical, result.engine, fast_comparable(result),
+                    [phases.as_milliseconds() for phases in result.phases], round(result.merged_at * 1e3, 1))
+
+
+def phase_medians(runs: list[_FastRun]) -> dict[str, Any]:
+    """Where a configuration's time went: per group, the median over its runs of each phase
+    (``fast.twopc.phases``), and of the time until the merged result, in milliseconds."""
+    medians: dict[str, Any] = {
+        f"group {g}": {name: round(statistics.median(run.phases[g][name] for run in runs), 1) for name in phases}
+        for g, phases in enumerate(runs[0].phases)}
+    medians["merged"] = round(statistics.median(run.merged_ms for run in runs), 1)
+    return medians
+
+
+def phase_table(timings: list[Timing]) -> str:
+    """``phase_medians`` of every fast configuration as a text table, one row per group."""
+    names = list(GroupPhases.__dataclass_fields__)
+    lines = [f"where the time went (median ms; {', '.join(names)}: fast.twopc.phases):",
+             f"  {'':<24}" + "".join(f"{name:>9}" for name in names) + f"{'merged':>9}"]
+    for timing in timings:
+        medians = timing.notes.get("phases_ms_median")
+        for key, phases in (medians or {}).items():
+            if key != "merged":
+                merged = medians["merged"] if key == "group 0" else ""
+                lines.append(f"  {timing.implementation + ', ' + key:<24}"
+                             + "".join(f"{phases[name]:>9}" for name in names) + f"{merged:>9}")
+    return "\n".join(lines)
 
 
 def _label(count: int) -> str:
@@ -229,6 +268,7 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
     failures: list[str] = []
     measured: dict[int, dict[str, list[float]]] = {count: {"seconds": [], "cpu": [], "critical": []}
                                                    for count in workers}
+    fast_runs: dict[int, list[_FastRun]] = {count: [] for count in workers}
     loads: dict[int, list[float]] = {count: [_load()] for count in workers}
     ran: dict[int, str] = {}
     for i in range(1, runs + 1):
@@ -241,13 +281,15 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
             measured[count]["seconds"].append(run.seconds)
             measured[count]["cpu"].append(run.cpu)
             measured[count]["critical"].append(run.critical)
+            fast_runs[count].append(run)
             ran[count] = run.engine
     for count in workers:
         loads[count].append(_load())
         timings.append(_timing("round schedule", _label(count), measured[count]["seconds"], measured[count]["cpu"],
                                loads[count], transfers,
                                {"engine": ran[count],
-                                "critical_path_cpu_s_per_run": [round(c, 3) for c in measured[count]["critical"]]}))
+                                "critical_path_cpu_s_per_run": [round(c, 3) for c in measured[count]["critical"]],
+                                "phases_ms_median": phase_medians(fast_runs[count])}))
     return {"timings": timings, "failures": failures, "workload": workload, "batches": len(batches)}
 
 
@@ -292,8 +334,9 @@ def _workers(text: str) -> list[int]:
               help="Transfers per round-schedule batch.")
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--runs", type=click.IntRange(1, 100), default=7, show_default=True,
-              help="Timed runs per fast configuration (after one warm-up run); a run takes well under a "
-                   "second, and on a shared machine a few runs can be slowed by others, so take several.")
+              help="Timed runs per fast configuration, each in a process of its own after an untimed run "
+                   "there; a run takes well under a second, and on a shared machine a few runs can be "
+                   "slowed by others, so take several.")
 @click.option("--reference-runs", type=click.IntRange(1, 100), default=None,
               help="Timed reference runs (default: 3, or --runs if fewer; each takes about a minute at "
                    "the defaults).")
@@ -338,4 +381,4 @@ def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int,
     emit("twopc", timings, machine, as_json=as_json)
     if not as_json:
         rates = ", ".join(f"{t.implementation}: {t.notes['transfers_per_s']:,} transfers/s" for t in timings)
-        click.echo(f"{rates}\nworkload: {setup}\nsummary: {result_summary}")
+        click.echo(f"{rates}\nworkload: {setup}\nsummary: {result_summary}\n{phase_table(timings)}")

@@ -240,13 +240,17 @@ class ArrayShardGroup:
         every share, in input order, with the share's fresh agents (worker processes read chunks of
         the input and swap parts: ``workers._ingest``); ``None``: read the whole input here, in chunks
         (``ingest.chunk_bounds``)."""
-        if received is None:
-            bounds = ingest.chunk_bounds(self.input_size, 1)
-            received = []
-            for lo, hi in zip(bounds, bounds[1:]):
-                share = self.ingest_share(lo, hi)
-                received.append((share.fresh, share.parts[self.index]))
-        ingest.take(self, received)
+        ingest.take(self, self.read_input() if received is None else received)
+
+    def read_input(self) -> list[tuple[list[bytes], ingest.Part]]:
+        """Our part of the whole input, read here in chunks (``ingest.chunk_bounds``), each with its
+        share's fresh agents: what ``ingest`` takes when no other group reads for us."""
+        bounds = ingest.chunk_bounds(self.input_size, 1)
+        received = []
+        for lo, hi in zip(bounds, bounds[1:]):
+            share = self.ingest_share(lo, hi)
+            received.append((share.fresh, share.parts[self.index]))
+        return received
 
     def _first_occurrence(self, coordinated: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``ingest.first_occurrence`` (a method, so a test can replace it in forked workers too)."""

@@ -60,6 +60,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from altledger.fast.twopc.codes import COMMITTED, PREPARED, REASON_BITS, no_key
+from altledger.fast.twopc.phases import GroupPhases
 from altledger.fast.twopc.shard import FastShard
 from altledger.fast.twopc.txtable import AgentTable, TxTable
 from altledger.reference.encoding import CrossAgentTx, LegKind
@@ -318,6 +319,8 @@ class BatchResult:
     engine: str = ""
     worker_cpu: list[float] = field(default_factory=list)   # CPU seconds of each group's run (group 0:
     #                                                         this process's, while it ran the group)
+    phases: list[GroupPhases] = field(default_factory=list)  # where each group's time went (workers only)
+    merged_at: float = 0.0                                    # seconds from the run's start to this result
 
     @property
     def next_send_number(self) -> int:

@@ -57,6 +57,7 @@ import numpy as np
 from altledger.fast.twopc import memfile
 from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, NotATransaction, blocks, group_class, merge
 from altledger.fast.twopc.ingest import Part, chunk_bounds
+from altledger.fast.twopc.phases import GroupPhases, PhaseClock
 from altledger.reference.encoding import CrossAgentTx
 
 PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
@@ -163,8 +164,8 @@ def _claim(counter: Any) -> int:
     return chunk
 
 
-def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: Any = None,
-            files: Files | None = None) -> None:
+def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: Any, files: Files | None,
+            clock: PhaseClock) -> None:
     """Turn the input into the group's arrays before the first batch.
 
     A group that can read a share (``ArrayShardGroup.ingest_share``) reads chunks of consecutive
@@ -175,14 +176,33 @@ def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: An
     different times (they are forked one after the other) or read at different speeds (page
     copies after fork).  Which worker reads a chunk changes nothing in the result.  The parts'
     arrays travel through the in-memory files when there are some (``Files``), else pickled
-    through the links.  (A group without ``ingest_share`` takes each batch in ``start_batch``.)
+    through the links.  A group with no peers reads the whole input itself (``read_input``).  (A
+    group without ``ingest_share`` takes each batch in ``start_batch``.)  ``clock`` times reading,
+    swapping and taking (``phases``).
     """
-    if not peers or not hasattr(group, "ingest_share") or counter is None:
+    if not hasattr(group, "ingest_share"):
+        return
+    if not peers:
+        with clock.timing("read"):
+            parts = group.read_input()
+        with clock.timing("take"):
+            group.ingest(parts)
         return
     bounds = chunk_bounds(group.input_size, groups)
     read: list[tuple[int, Any]] = []
-    while (chunk := _claim(counter)) < len(bounds) - 1:
-        read.append((chunk, group.ingest_share(bounds[chunk], bounds[chunk + 1])))
+    with clock.timing("read"):
+        while (chunk := _claim(counter)) < len(bounds) - 1:
+            read.append((chunk, group.ingest_share(bounds[chunk], bounds[chunk + 1])))
+    with clock.timing("swap"):
+        parts = _swap_parts(peers, me, read, files)
+    with clock.timing("take"):
+        group.ingest(parts)
+
+
+def _swap_parts(peers: dict[int, Any], me: int, read: list[tuple[int, Any]],
+                files: Files | None) -> list[tuple[list[bytes], Part]]:
+    """Give each peer its parts of the shares we read and receive ours of theirs: our part of every
+    share, in chunk order, with the share's fresh agents (``_ingest``)."""
     if files is None:
         received = _swap(peers, me, lambda g: [(chunk, share.fresh, share.parts[g]) for chunk, share in read])
     else:                            # the arrays into our file, once for all peers; the links carry where
@@ -198,7 +218,7 @@ def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: An
     parts = sorted((item for items in received.values() for item in items), key=lambda item: item[0])
     if [chunk for chunk, _, _ in parts] != list(range(len(parts))):
         raise RuntimeError(f"the workers read chunks {[chunk for chunk, _, _ in parts]}, not each chunk once")
-    group.ingest([(fresh, part) for _, fresh, part in parts])
+    return [(fresh, part) for _, fresh, part in parts]
 
 
 def _spin_seconds(groups: int) -> float:
@@ -212,22 +232,32 @@ def _spin_seconds(groups: int) -> float:
 
 
 def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_count: int,
-             counter: Any = None, files: Files | None = None) -> list[list[list[int]]]:
-    """A worker's round schedule over all batches (the parallel form of ``batch.drive``)."""
-    _ingest(group, me, groups, peers, counter, files)
+             counter: Any, files: Files | None, clock: PhaseClock) -> list[list[list[int]]]:
+    """A worker's round schedule over all batches (the parallel form of ``batch.drive``).  Rounds are
+    timed with bare clock reads (``clock`` collects ``compute`` and ``exchange``): a run has hundreds."""
+    _ingest(group, me, groups, peers, counter, files, clock)
     sizes = [len(block) for block in blocks(len(group.owner), groups)]
     spin = _spin_seconds(groups)
     round_counts: list[list[list[int]]] = []
+    now = time.perf_counter
+    compute = exchange = 0.0
     for b in range(batch_count):
+        began = now()
         report = group.start_batch(b)
+        ended = now()
+        compute += ended - began
         rounds = []
         while True:
             all_counts, incoming, quiet = _exchange(peers, me, sizes, report, spin)
+            began = now()
+            exchange += began - ended
             counts = [n for g in range(groups) for n in all_counts[g]]      # blocks are in shard order
             rounds.append(counts)
             if not any(counts):
                 break
             report = group.run_round(incoming)
+            ended = now()
+            compute += ended - began
             if quiet:            # it took only ACKs and ABORTs, so it sent nothing anywhere: the batch
                 if any(report.counts):      # is over, and no exchange is needed to learn that
                     raise RuntimeError("a round that took only ACK and ABORT messages sent messages")
@@ -235,6 +265,8 @@ def schedule(group: Any, me: int, groups: int, peers: dict[int, Any], batch_coun
                 break
         rounds.pop()                                                          # the empty last round
         round_counts.append(rounds)
+    clock.phases.compute += compute
+    clock.phases.exchange += exchange
     return round_counts
 
 
@@ -285,16 +317,22 @@ def _unstow(final: GroupFinal, fd: int) -> GroupFinal:
 
 
 def _run_group(me: int, groups: int, engine: str, args: tuple, batch_count: int, peers: dict[int, Any],
-               files: Files | None, counter: Any) -> tuple[GroupFinal, list[list[list[int]]]]:
+               files: Files | None, counter: Any,
+               run_started: float) -> tuple[GroupFinal, list[list[list[int]]], PhaseClock]:
     """Group ``me``'s whole run, in whichever process runs it (the parent runs group 0 itself):
-    the round schedule over all batches, then its final state."""
-    group = group_class(engine)(*args)
-    round_counts = schedule(group, me, groups, peers, batch_count, counter, files)
-    return group.finish(), round_counts
+    the round schedule over all batches, then its final state; with the clock of its phases
+    (``run_started``: when the calling process started the run, ``time.perf_counter``)."""
+    clock = PhaseClock(run_started)
+    with clock.timing("init"):
+        group = group_class(engine)(*args)
+    round_counts = schedule(group, me, groups, peers, batch_count, counter, files, clock)
+    with clock.timing("finish"):
+        final = group.finish()
+    return final, round_counts, clock
 
 
 def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, groups: int, engine: str,
-           args: tuple, batch_count: int, fds: Sequence[int] = (), counter: Any = None) -> None:
+           args: tuple, batch_count: int, fds: Sequence[int], counter: Any, run_started: float) -> None:
     """A forked worker's life: run group ``me`` (``_run_group``), answer the parent, wait to exit."""
     gc.disable()                         # see batch.gc_paused
     for connection in others:            # link ends inherited by fork that belong to other workers:
@@ -303,10 +341,12 @@ def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, group
         os.set_blocking(connection.fileno(), False)
     try:
         files = Files(fds, me) if fds else None
-        final, round_counts = _run_group(me, groups, engine, args, batch_count, peers, files, counter)
+        final, round_counts, clock = _run_group(me, groups, engine, args, batch_count, peers, files, counter,
+                                                run_started)
         if files is not None:
-            final = _stow(final, files)
-        parent.send(("ok", (final, round_counts, time.process_time())))
+            with clock.timing("finish"):
+                final = _stow(final, files)
+        parent.send(("ok", (final, round_counts, time.process_time(), clock.end())))
         parent.poll(None)                # exit only once the parent has merged the answers (it then
         #                                  closes the link): exiting unmaps all our memory, CPU work
         #                                  that would otherwise compete with the parent's merge
@@ -382,6 +422,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
     reaps those that have exited meanwhile, and ``multiprocessing`` joins the rest when the
     interpreter exits.  A run that fails joins its workers before raising.
     """
+    run_started = time.perf_counter()
     _EXITING[:] = [process for process in _EXITING if process.is_alive()]     # is_alive reaps the exited
     owned = blocks(shard_count, workers)
     owner = [g for g, block in enumerate(owned) for _ in block]
@@ -418,7 +459,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             parent_end, child_end = context.Pipe()
             process = context.Process(target=_serve, daemon=True, args=(
                 child_end, peers, others + [parent_end], g, workers, engine, arguments(owned[g]), len(batches),
-                files, counter))
+                files, counter, run_started))
             process.start()
             child_end.close()
             processes.append(process)
@@ -433,9 +474,9 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             for connection in own_peers.values():
                 os.set_blocking(connection.fileno(), False)
             own_files = Files(files, 0) if files else None
-            final, round_counts = _run_group(0, workers, engine, arguments(owned[0]), len(batches), own_peers,
-                                             own_files, counter)
-            replies[0] = ("ok", (final, round_counts, time.process_time() - cpu_start))
+            final, round_counts, clock = _run_group(0, workers, engine, arguments(owned[0]), len(batches),
+                                                    own_peers, own_files, counter, run_started)
+            replies[0] = ("ok", (final, round_counts, time.process_time() - cpu_start, clock.end()))
         except (NeedsPython, NotATransaction, EOFError, BrokenPipeError, ConnectionResetError) as error:
             replies[0] = _failure(error)               # ranked with the workers' answers below (when a
             for connection in own_peers.values():     # peer stopped, the cause is in its answer); our
@@ -457,6 +498,8 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
                                        for g in range(1, workers)]
         result = merge(shard_count, genesis, batches, finals, replies[0][1][1], workers)
         result.worker_cpu = [replies[g][1][2] for g in range(workers)]
+        result.phases = [replies[g][1][3] for g in range(workers)]
+        result.merged_at = time.perf_counter() - run_started
         answered = True
     finally:
         for connection in [*parents, *own_peers.values()]:    # the workers that answered wait for this

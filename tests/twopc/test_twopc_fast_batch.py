@@ -263,3 +263,22 @@ def test_history_can_be_skipped_and_then_only_counts_are_kept():
     result = run_batches(3, genesis, batches, keep_history=False)
     assert result.sent == [] and result.next_send_number == reference.comparable.next_send_number
     assert unpack(b"") == []
+
+
+@pytest.mark.parametrize("engine", ["numba", "python"])
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_a_run_with_workers_says_where_each_groups_time_went(engine, workers):
+    """``result.phases`` (``fast.twopc.phases``): one entry per group, its phases inside the span
+    from its start to its end, that span inside the run; the numba engine reads and takes the input
+    before its rounds (``workers._ingest``), the python engine reads each batch as it starts it."""
+    genesis, batches, _ = case(*CASES[2])
+    result = run_batches(CASES[2][1], genesis, batches, workers=workers, engine=engine)
+    assert len(result.phases) == workers
+    for phases in result.phases:
+        spent = [phases.init, phases.read, phases.swap, phases.take, phases.compute, phases.exchange,
+                 phases.finish]
+        assert min(spent) >= 0 and phases.compute > 0 and phases.finish > 0
+        assert 0 < phases.began < phases.ended <= result.merged_at
+        assert sum(spent) <= phases.ended - phases.began
+        assert (phases.read > 0 and phases.take > 0) == (engine == "numba")
+        assert (phases.swap > 0) == (engine == "numba" and workers > 1)

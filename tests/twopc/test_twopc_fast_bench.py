@@ -33,6 +33,23 @@ def test_the_benchmark_reports_every_implementation_with_rates_and_targets():
     assert {"fast_1_vs_reference", "workers_2_vs_1", "met_fast_vs_reference", "met_workers_2_vs_1",
             "projected_workers_2_vs_1_from_cpu"} <= set(summary)
     assert report["machine"]["benchmark_setup"]["transfers"] == 150
+    for timing, groups in zip(report["results"][1:], (1, 2)):    # where each fast configuration's time went
+        medians = timing["notes"]["phases_ms_median"]
+        assert list(medians) == [f"group {g}" for g in range(groups)] + ["merged"]
+        for g in range(groups):
+            phases = medians[f"group {g}"]
+            assert list(phases) == ["began", "init", "read", "swap", "take", "compute", "exchange", "finish", "ended"]
+            assert phases["read"] > 0 and phases["compute"] > 0 and phases["ended"] <= medians["merged"]
+
+
+def test_the_text_report_ends_with_where_the_time_went():
+    result = CliRunner().invoke(twopc_bench, TINY)
+    assert result.exit_code == 0, result.output
+    table = result.output[result.output.index("where the time went"):].splitlines()
+    assert table[1].split() == ["began", "init", "read", "swap", "take", "compute", "exchange", "finish", "ended",
+                                "merged"]
+    assert [line.split(", group")[0].strip() for line in table[2:]] == ["fast, 1 worker", "fast, 2 workers",
+                                                                       "fast, 2 workers"]
 
 
 def test_a_fast_result_that_differs_is_a_failure_not_a_number(monkeypatch):
