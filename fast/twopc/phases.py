@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
+
 @dataclass
 class GroupPhases:
     """Seconds one shard group spent in each phase of its run.

@@ -57,7 +57,7 @@ import numpy as np
 from altledger.fast.twopc import memfile
 from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, NotATransaction, blocks, group_class, merge
 from altledger.fast.twopc.ingest import Part, chunk_bounds
-from altledger.fast.twopc.phases import GroupPhases, PhaseClock
+from altledger.fast.twopc.phases import PhaseClock
 from altledger.reference.encoding import CrossAgentTx
 
 PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
