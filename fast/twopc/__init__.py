@@ -23,7 +23,7 @@ What is different is the representation, never a rule:
                     reference's, returning an equivalent ``Applied``
 ``snapshot``        the reference's snapshot format, byte for byte (printed
                     by the reference's own JSON functions); shards read back
-``stepjson``        one shard step from the snapshot's per-shard JSON
+``step``            one shard step from the snapshot's per-shard JSON
                     (conformance step vectors)
 ``batch``           the round schedule of §13.3 with shards in groups that
                     run side by side (``workers`` for processes); the Python
@@ -32,8 +32,13 @@ What is different is the representation, never a rule:
                     Numba over integer arrays
 ``arraygroup``      the Numba engine's shard group (arrays in, kernel per
                     round); int64 limits checked, else the Python engine runs
+``ingest``          the Numba engine's input: transactions read in chunks and
+                    cut into per-group parts, then taken into arrays
 ``compare``         reference and fast batch results in one comparable form
-``workers``         persistent forked worker processes, one group each
+``workers``         groups side by side: the calling process runs group 0,
+                    worker processes forked for the run the others
+``memfile``         in-memory files through which workers hand over arrays
+``phases``          where each group's time went (the benchmark reports it)
 ``workload``        seeded batches of transfers (tests, benchmark)
 ``crosscheck``      the Hypothesis state machine driving both implementations
 ==================  ==========================================================
