@@ -52,19 +52,20 @@ ends with it as a table; :mod:`altledger.fast.twopc.phases` defines the
 phases).  It shows which work a second group divides and which it does not.
 
 On the 2-core machine these figures were taken on, the 1-to-2-worker gain is
-bounded by reading the input (2026-11-22, 100,000 transfers, 9 runs each):
-reading took 164 ms in one group and 154–155 ms in *each* of two, which read
-half the input each, while the rounds' compute went from 131 ms to 71–74 ms
-and taking the parts from 41 ms to 24 ms.  Reading a transaction's Python
-objects writes to the pages holding them (reference counts); after a fork
-those pages are shared copy-on-write, so each first write to one costs a page
-fault and a copy, in the worker and in this process alike.  Measured earlier:
-1.6 µs per transaction read with no fork, 2.7–2.9 µs in each of two processes
-after one (0.3 page faults per transaction, about 3.5 µs each on this virtual
+bounded by reading the input (2026-11-22, 100,000 transfers, medians of 15
+runs in each of 3 invocations): reading took 178–192 ms in one group and
+165–176 ms in *each* of two, which read half the input each, while the
+rounds' compute went from 134–155 ms to 77–96 ms and taking the parts from
+43–46 ms to 25–27 ms.  Reading a transaction's Python objects writes to the
+pages holding them (reference counts); after a fork those pages are shared
+copy-on-write, so each first write to one costs a page fault and a copy, in
+the worker and in this process alike.  Measured earlier: 1.6 µs per
+transaction read with no fork, 2.7–2.9 µs in each of two processes after one
+(0.3 page faults per transaction, about 3.5 µs each on this virtual
 machine).  Two groups also pay for what one does not: the fork and the
-worker's start (9–11 ms before a group begins), making their state in freshly
-forked processes (7–8 ms against 1 ms), swapping parts (7–8 ms) and the
-exchanges between rounds (15–17 ms).  Two processes doing random
+worker's start (11–14 ms before a group begins), making their state in
+freshly forked processes (7–9 ms against 1 ms), swapping parts (8–9 ms) and
+the exchanges between rounds (18–30 ms).  Two processes doing random
 memory accesses at once also each ran 26–36 % slower than one alone (a NumPy
 scatter loop); and since the groups proceed round by round in lockstep, a
 pause of either core delays both, so the gain varies more from run to run
