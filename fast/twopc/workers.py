@@ -50,14 +50,14 @@ import time
 import traceback
 from array import array
 from multiprocessing.connection import wait
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
 from altledger.fast.twopc import memfile
 from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, NotATransaction, blocks, group_class, merge
 from altledger.fast.twopc.ingest import Part, chunk_bounds
-from altledger.fast.twopc.phases import PhaseClock
+from altledger.fast.twopc.phases import GroupPhases, PhaseClock
 from altledger.reference.encoding import CrossAgentTx
 
 PEER_STOPPED = "a peer worker stopped (see the other worker's report)"
@@ -331,6 +331,15 @@ def _run_group(me: int, groups: int, engine: str, args: tuple, batch_count: int,
     return final, round_counts, clock
 
 
+class GroupAnswer(NamedTuple):
+    """What a group answers when its run went well (``("ok", answer)``; failures: ``_failure``)."""
+
+    final: GroupFinal                          # its final state (a worker's bulk stowed: ``_stow``)
+    round_counts: list[list[list[int]]]        # messages each shard sent per batch and round (alike in all)
+    cpu_seconds: float                         # CPU time of the group's run
+    phases: GroupPhases                        # where its time went
+
+
 def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, groups: int, engine: str,
            args: tuple, batch_count: int, fds: Sequence[int], counter: Any, run_started: float) -> None:
     """A forked worker's life: run group ``me`` (``_run_group``), answer the parent, wait to exit."""
@@ -346,7 +355,7 @@ def _serve(parent: Any, peers: dict[int, Any], others: list[Any], me: int, group
         if files is not None:
             with clock.timing("finish"):
                 final = _stow(final, files)
-        parent.send(("ok", (final, round_counts, time.process_time(), clock.end())))
+        parent.send(("ok", GroupAnswer(final, round_counts, time.process_time(), clock.end())))
         parent.poll(None)                # exit only once the parent has merged the answers (it then
         #                                  closes the link): exiting unmaps all our memory, CPU work
         #                                  that would otherwise compete with the parent's merge
@@ -476,7 +485,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             own_files = Files(files, 0) if files else None
             final, round_counts, clock = _run_group(0, workers, engine, arguments(owned[0]), len(batches),
                                                     own_peers, own_files, counter, run_started)
-            replies[0] = ("ok", (final, round_counts, time.process_time() - cpu_start, clock.end()))
+            replies[0] = ("ok", GroupAnswer(final, round_counts, time.process_time() - cpu_start, clock.end()))
         except (NeedsPython, NotATransaction, EOFError, BrokenPipeError, ConnectionResetError) as error:
             replies[0] = _failure(error)               # ranked with the workers' answers below (when a
             for connection in own_peers.values():     # peer stopped, the cause is in its answer); our
@@ -494,11 +503,12 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
                     replies[g] = ("error", f"exited unexpectedly (exit code {processes[g - 1].exitcode})")
                 del pending[g]
         _raise_root_cause(replies, processes)
-        finals = [replies[0][1][0]] + [_unstow(replies[g][1][0], files[g]) if files else replies[g][1][0]
-                                       for g in range(1, workers)]
-        result = merge(shard_count, genesis, batches, finals, replies[0][1][1], workers)
-        result.worker_cpu = [replies[g][1][2] for g in range(workers)]
-        result.phases = [replies[g][1][3] for g in range(workers)]
+        answers: list[GroupAnswer] = [replies[g][1] for g in range(workers)]
+        finals = [answers[0].final] + [_unstow(answer.final, files[g]) if files else answer.final
+                                       for g, answer in enumerate(answers) if g > 0]
+        result = merge(shard_count, genesis, batches, finals, answers[0].round_counts, workers)
+        result.worker_cpu = [answer.cpu_seconds for answer in answers]
+        result.phases = [answer.phases for answer in answers]
         result.merged_at = time.perf_counter() - run_started
         answered = True
     finally:
