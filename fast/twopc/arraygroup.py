@@ -40,7 +40,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from altledger.fast.twopc import ingest, kernel
+from altledger.fast.twopc import ingest, kernel, wire
 from altledger.fast.twopc.batch import GroupFinal, NeedsPython, RoundReport, sorted_unique
 from altledger.fast.twopc.codes import BATCH_BITS, ROUND_BITS, SHARD_BITS, no_key
 from altledger.fast.twopc.ingest import AMOUNT_LIMIT, shards_of
@@ -109,6 +109,13 @@ class GenesisIndex:
     shard: np.ndarray
     amounts: np.ndarray | None
     total: int
+    wire_lookup: tuple | None = None          # genesis as ``wire.genesis_table`` (input in wire form)
+
+    def lookup(self) -> tuple:
+        """``wire.genesis_table`` of the genesis ids, built once (before forking, when asked then)."""
+        if self.wire_lookup is None:
+            self.wire_lookup = wire.genesis_table(self.ids)
+        return self.wire_lookup
 
 
 def index_genesis(genesis: Mapping[bytes, int], shard_count: int) -> GenesisIndex:
@@ -193,6 +200,8 @@ class ArrayShardGroup:
         # input position p = batch_starts[b] + index in batch b (the input is not copied: a worker
         # that walked every transaction would copy every page holding one, see ingest_share)
         self.input_size = total
+        self.wire = wire.is_wire(batches)        # read as bytes (``wire``), not as objects
+        self.genesis_lookup = prepared.lookup() if self.wire else None
         self.batch_starts = np.cumsum([0] + [len(batch) for batch in batches[:-1]]).astype(np.int64)
         self.batch_start_list: list[int] = self.batch_starts.tolist()
         self.submissions: list[np.ndarray] | None = None      # per batch, its round-1 messages (ingest)
@@ -222,9 +231,11 @@ class ArrayShardGroup:
                 out += batch[max(lo - start, 0):hi - start]
         return out
 
-    def tx_at(self, p: int) -> CrossAgentTx:
-        """The transaction at input position ``p``."""
+    def tx_at(self, p: int) -> CrossAgentTx | bytes:
+        """The transaction at input position ``p``; in wire form, its encoding (read, not decoded)."""
         b = bisect_right(self.batch_start_list, p) - 1
+        if self.wire:
+            return self.batches[b].encoding(p - self.batch_start_list[b])
         return self.batches[b][p - self.batch_start_list[b]]
 
     def index_agent(self, agent: bytes) -> int:

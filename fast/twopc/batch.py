@@ -404,6 +404,22 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
+def as_list(batch: Iterable[Any]) -> list[Any]:
+    """A batch as a list of its values (one in wire form decoded: ``wire.EncodedBatch.decoded``)."""
+    if type(batch) is list:
+        return batch
+    from altledger.fast.twopc.wire import EncodedBatch
+    return batch.decoded() if type(batch) is EncodedBatch else list(batch)
+
+
+def is_wire(batches: Sequence[Any]) -> bool:
+    """Whether every batch is in wire form (``wire.is_wire``; without importing Numba otherwise)."""
+    if not any(type(batch).__name__ == "EncodedBatch" for batch in batches):
+        return False
+    from altledger.fast.twopc.wire import is_wire as all_wire
+    return all_wire(batches)
+
+
 class NotATransaction(ValueError):
     """A batch holds something other than a ``CrossAgentTx``."""
 
@@ -504,11 +520,14 @@ def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequenc
     if engine not in ENGINES:
         raise ValueError(f"unknown batch engine {engine!r}; expected one of {', '.join(ENGINES)}")
     # the caller's lists as they are (copying them would make new containers of every transaction,
-    # which the garbage collector's next young-generation pass would walk: milliseconds per run)
-    batches = [batch if type(batch) is list else list(batch) for batch in batches]
+    # which the garbage collector's next young-generation pass would walk: milliseconds per run);
+    # batches in wire form as they are when all are (the numba engine reads their bytes), else decoded
+    if not is_wire(batches):
+        batches = [batch if type(batch) is list else as_list(batch) for batch in batches]
     blocks(shard_count, workers if workers is not None else groups)      # refuse bad counts before forking
     chosen = "python" if engine == "python" else "numba"
     if chosen == "python":
+        batches = [as_list(batch) for batch in batches]
         check_transactions(batches)      # (the numba engine checks while reading, in the workers)
     with gc_paused():
         try:
@@ -516,6 +535,7 @@ def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequenc
         except NeedsPython as reason:
             if engine == "numba":
                 raise ValueError(f"the numba batch engine cannot run this input: {reason}") from None
+            batches = [as_list(batch) for batch in batches]
             check_transactions(batches)
             return _run(shard_count, genesis, batches, workers, groups, keep_history, "python")
 

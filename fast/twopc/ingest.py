@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from altledger.fast.twopc import wire
 from altledger.fast.twopc.codes import WORKING
 from altledger.reference.encoding import CrossAgentTx, LegKind
 
@@ -69,9 +70,12 @@ def _fingerprint_legs(code: np.ndarray, debit: np.ndarray, amount: np.ndarray, n
                 ^ debit.astype(np.uint64) * np.uint64(0x27D4EB2F165667C5))
 
 
-def _content(tx: CrossAgentTx) -> tuple:
+def _content(tx: CrossAgentTx | bytes) -> tuple | bytes:
     """What determines ``tx``'s encoding, hence its txid (§3.2): ``user_data`` and every leg's agent,
-    kind, amount and nonce, in canonical order (``kind`` is a ``LegKind``, so ``is DEBIT`` keeps it)."""
+    kind, amount and nonce, in canonical order (``kind`` is a ``LegKind``, so ``is DEBIT`` keeps it).
+    A transaction in wire form is its encoding, which is canonical: its own exact content."""
+    if isinstance(tx, bytes):
+        return tx
     debit = LegKind.DEBIT
     return tx.user_data, tuple([(leg.agent, leg.kind is debit, leg.amount, leg.nonce) for leg in tx.legs])
 
@@ -167,10 +171,28 @@ class Share:
 def read_share(group: ArrayShardGroup, lo: int, hi: int) -> Share:
     """Read the transactions at input positions ``lo … hi − 1`` and cut what they say into parts.
 
-    The Python work per leg is a few list comprehensions (agent index, kind, amount, nonce); the
-    rest is NumPy over the share's legs.  Amounts and nonces at or above the kernel's limits are
-    clipped to them (``_int64_column``): the group whose legs they are refuses the run (``take``).
+    Reading gives columns: per transaction its leg count and a hash of its ``user_data``, per leg
+    its agent (index, or ``-1 − k`` for the share's ``k``-th fresh agent), debit or not, amount and
+    nonce — from the bytes in compiled code when the input is in wire form
+    (``wire.leg_columns``), else from the objects (``_object_columns``).  Amounts and nonces at
+    or above the kernel's limits are clipped to them: the group whose legs they are refuses the
+    run (``take``).  The rest (``_cut``) is NumPy over the share's legs.
     """
+    if group.wire:
+        sizes, code, debit, amount, nonce, user_hash, missing = wire.leg_columns(
+            group.batches, group.batch_start_list, lo, hi, group.genesis_lookup, AMOUNT_LIMIT, NONCE_LIMIT)
+        fresh: dict[bytes, int] = {}
+        if missing:                 # the legs whose agent is not in genesis, in leg order
+            index = group.agent_index
+            code[code < 0] = [index[agent] if agent in index else -1 - fresh.setdefault(agent, len(fresh))
+                              for agent in missing]
+    else:
+        sizes, code, debit, amount, nonce, user_hash, fresh = _object_columns(group, lo, hi)
+    return _cut(group, lo, sizes, code, debit, amount, nonce, user_hash, list(fresh))
+
+
+def _object_columns(group: ArrayShardGroup, lo: int, hi: int) -> tuple:
+    """``read_share``'s columns from ``CrossAgentTx`` objects: a few list comprehensions per leg."""
     txs = group.input_slice(lo, hi)
     if set(map(type, txs)) - {CrossAgentTx}:          # checked here, in the workers, not by the parent
         from altledger.fast.twopc.batch import check_transactions
@@ -191,20 +213,25 @@ def read_share(group: ArrayShardGroup, lo: int, hi: int) -> Share:
     nonce = _int64_column([leg.nonce for leg in legs], NONCE_LIMIT)
     # hash() of bytes is the same in the forked workers (one hash seed); only a hint, like the key
     user_hash = np.array([hash(tx.user_data) for tx in txs], dtype=np.int64)
+    return sizes, code, debit, amount, nonce, user_hash, fresh
 
+
+def _cut(group: ArrayShardGroup, lo: int, sizes: np.ndarray, code: np.ndarray, debit: np.ndarray,
+         amount: np.ndarray, nonce: np.ndarray, user_hash: np.ndarray, fresh: list[bytes]) -> Share:
+    """The share's columns (``read_share``) cut into one part per group."""
     count = group.shard_count
     shard_of_agent = group.agent_shard.data
     if fresh:                       # agents not indexed yet: shard from the id (§2.2), key part from its hash
         is_fresh = code < 0
         k = np.where(is_fresh, -1 - code, 0)
-        fresh_shard = shards_of(list(fresh), count)
+        fresh_shard = shards_of(fresh, count)
         fresh_value = np.array([hash(agent) for agent in fresh], dtype=np.int64)
         shard = np.where(is_fresh, fresh_shard[k], shard_of_agent[np.where(is_fresh, 0, code)])
         agent_value = np.where(is_fresh, fresh_value[k], code)
     else:
         shard = shard_of_agent[code]                                                 # §2.2
         agent_value = code
-    n = len(txs)
+    n = len(sizes)
     local = np.repeat(np.arange(n, dtype=np.int64), sizes)                           # leg -> share index
     # coordinator: the shard of the first debit leg (§3.4); -1 when there is none, as in ShardGroup
     coordinator = np.full(n, -1, dtype=np.int64)
@@ -246,7 +273,7 @@ def read_share(group: ArrayShardGroup, lo: int, hi: int) -> Share:
                           leg_code=code[legs_g], leg_debit=debit[legs_g], leg_amount=amount[legs_g],
                           leg_nonce=nonce[legs_g], coordinated=coordinated + lo, keys=keys[coordinated],
                           pair_p=pair_local[on_pair] + lo, pair_shard=pair_shard[on_pair]))
-    return Share(list(fresh), parts)
+    return Share(fresh, parts)
 
 
 def _indexed(group: ArrayShardGroup, received: Sequence[tuple[list[bytes], Part]]) -> list[Part]:

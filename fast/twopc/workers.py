@@ -54,7 +54,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from altledger.fast.twopc import memfile
+from altledger.fast.twopc import memfile, wire
 from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, NotATransaction, blocks, group_class, merge
 from altledger.fast.twopc.ingest import Part, chunk_bounds
 from altledger.fast.twopc.phases import GroupPhases, PhaseClock
@@ -442,6 +442,9 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
         from altledger.fast.twopc.arraygroup import index_genesis
         kernel.warm()                    # compiled once here; the forked workers inherit it
         shared = (index_genesis(genesis, shard_count),)      # likewise: genesis indexed once, shared
+        if wire.is_wire(batches):
+            wire.warm()
+            shared[0].lookup()           # and its table for reading agent ids off the wire
 
     def arguments(block: range) -> tuple:
         return shard_count, block, owner, genesis, batches, keep_history, *shared

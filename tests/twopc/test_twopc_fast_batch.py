@@ -27,6 +27,7 @@ from altledger.fast.twopc import run_batches, run_round_schedule, snapshot_json
 from altledger.fast.twopc.batch import ShardGroup, unpack
 from altledger.fast.twopc.codes import BATCH_BITS, REASON_BITS, ROUND_BITS, SHARD_BITS, no_key
 from altledger.fast.twopc.compare import batch_snapshot, fast_comparable, run_reference
+from altledger.fast.twopc.wire import EncodedBatch
 from altledger.fast.twopc.workload import TransferWorkload, make_workload
 from altledger.reference.encoding import CrossAgentTx, Leg, LegKind
 from altledger.reference.twopc import Cluster as ReferenceCluster
@@ -73,6 +74,22 @@ def test_batch_result_equals_the_reference_round_schedule(params, mode, engine):
     fast = fast_comparable(result)
     assert reference.comparable.differences(fast) == []
     assert fast.messages == reference.comparable.messages > 0
+    assert canonical_json(batch_snapshot(result)) == reference_snapshot_json(reference.cluster)
+
+
+def wire_form(batches):
+    """The batches encoded, then framed from the bytes alone (no object shared with ``batches``)."""
+    return [EncodedBatch(EncodedBatch.of(batch).data) for batch in batches]
+
+
+@pytest.mark.parametrize("params, mode", [pytest.param(params, mode, id=f"seed{params[0]}-{mode_name(mode)}")
+                                          for params in CASES for mode in MODES
+                                          if max(mode.get("groups", 1), mode["workers"] or 1) <= params[1]])
+def test_batch_input_in_wire_form_equals_the_reference_round_schedule(params, mode):
+    genesis, batches, reference = case(*params)
+    result = run_batches(params[1], genesis, wire_form(batches), engine="numba", **mode)
+    assert result.engine == "numba"
+    assert reference.comparable.differences(fast_comparable(result)) == []
     assert canonical_json(batch_snapshot(result)) == reference_snapshot_json(reference.cluster)
 
 
@@ -206,6 +223,15 @@ def test_values_beyond_the_kernels_int64_range_run_on_the_python_engine():
     result = run_batches(3, genesis, one_sided, workers=2)
     assert result.engine == "python"
     assert run_reference(3, genesis, one_sided).comparable.differences(fast_comparable(result)) == []
+    # in wire form: the numba engine refuses, the run falls back to the Python engine (decoded)
+    for form in (wire_form(huge), [*wire_form(huge[:1]), huge[1]]):          # all encoded, or mixed
+        for workers in (None, 2):
+            result = run_batches(3, genesis, form, workers=workers)
+            assert result.engine == "python"
+            assert run_reference(3, genesis, huge).comparable.differences(fast_comparable(result)) == []
+    result = run_batches(3, genesis, wire_form(batches), engine="python")
+    assert result.engine == "python" and run_reference(3, genesis, batches).comparable.differences(
+        fast_comparable(result)) == []
     with pytest.raises(ValueError, match="unknown batch engine"):
         run_batches(3, genesis, batches, engine="cuda")
 

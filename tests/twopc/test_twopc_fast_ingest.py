@@ -15,6 +15,12 @@ order, and the whole snapshot):
   index that every worker must build alike);
 * every content key colliding (the exact comparison must decide), with a
   mutant showing the comparison notices when it does not.
+
+Each runs with the input as objects and in wire form (``wire.EncodedBatch``,
+decoded from bytes, so no object is shared with the reference's input): the
+two forms are read by different code (``ingest._object_columns``,
+``wire.leg_columns``) and compared copies by different means (field by
+field, byte by byte).
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from altledger.fast.twopc import arraygroup, ingest, run_batches
+from altledger.fast.twopc import arraygroup, ingest, run_batches, wire
+from altledger.fast.twopc.wire import EncodedBatch
 from altledger.fast.twopc.compare import batch_snapshot, fast_comparable, run_reference
 from altledger.fast.twopc.workload import TransferWorkload, make_workload
 from altledger.reference.encoding import CrossAgentTx, Leg, LegKind, agent_id
@@ -36,6 +43,12 @@ from altledger.reference.twopc.snapshot import snapshot_json as reference_snapsh
 
 SHARDS = 4
 MODES = [{"workers": None}, {"workers": None, "groups": 3}, {"workers": 1}, {"workers": 2}, {"workers": 3}]
+FORMS = ["objects", "wire"]
+
+
+def in_form(batches, form):
+    """The batches as given, or in wire form: encoded, then framed from the bytes alone."""
+    return batches if form == "objects" else [EncodedBatch(EncodedBatch.of(batch).data) for batch in batches]
 
 
 def transfer(payer: bytes, payee: bytes, amount: int, nonce: int, user_data: bytes) -> CrossAgentTx:
@@ -81,10 +94,11 @@ def assert_equals_reference(result, reference):
     assert canonical_json(batch_snapshot(result)) == reference_snapshot_json(reference.cluster)
 
 
+@pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("mode", MODES, ids=lambda mode: str(mode))
-def test_copies_and_fresh_agents_equal_the_reference(mode):
+def test_copies_and_fresh_agents_equal_the_reference(mode, form):
     genesis, batches, reference = tricky_input()
-    result = run_batches(SHARDS, genesis, batches, engine="numba", **mode)
+    result = run_batches(SHARDS, genesis, in_form(batches, form), engine="numba", **mode)
     assert result.engine == "numba"
     assert_equals_reference(result, reference)
 
@@ -100,14 +114,15 @@ def test_the_tricky_input_really_has_copies_and_fresh_agents():
     assert reference.comparable.committed > 0 and reference.comparable.aborted > 0
 
 
-def test_ignoring_copies_is_caught(monkeypatch):
+@pytest.mark.parametrize("form", FORMS)
+def test_ignoring_copies_is_caught(monkeypatch, form):
     """Mutant: every coordinated occurrence taken as a first occurrence (no §3.2 identity)."""
     genesis, batches, reference = tricky_input()
 
     def every_one_first(self, coordinated, *rest):
         return coordinated.copy(), coordinated
     monkeypatch.setattr(arraygroup.ArrayShardGroup, "_first_occurrence", every_one_first)
-    result = run_batches(SHARDS, genesis, batches, engine="numba", workers=2)
+    result = run_batches(SHARDS, genesis, in_form(batches, form), engine="numba", workers=2)
     assert reference.comparable.differences(fast_comparable(result)) != []
 
 
@@ -117,19 +132,22 @@ def colliding(monkeypatch):
     monkeypatch.setattr(ingest, "_mix", lambda values: np.zeros_like(values))
 
 
+@pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("mode", [{"workers": None}, {"workers": 2}], ids=lambda mode: str(mode))
-def test_colliding_content_keys_still_give_the_reference_result(monkeypatch, mode):
+def test_colliding_content_keys_still_give_the_reference_result(monkeypatch, mode, form):
     genesis, batches, reference = tricky_input()
     colliding(monkeypatch)                     # forked workers inherit the patch
-    assert_equals_reference(run_batches(SHARDS, genesis, batches, engine="numba", **mode), reference)
+    assert_equals_reference(run_batches(SHARDS, genesis, in_form(batches, form), engine="numba", **mode),
+                            reference)
 
 
-def test_trusting_colliding_keys_is_caught(monkeypatch):
+@pytest.mark.parametrize("form", FORMS)
+def test_trusting_colliding_keys_is_caught(monkeypatch, form):
     """Mutant: a content-key match taken without the exact comparison."""
     genesis, batches, reference = tricky_input()
     colliding(monkeypatch)
     monkeypatch.setattr(ingest, "_content", lambda tx: b"")
-    result = run_batches(SHARDS, genesis, batches, engine="numba", workers=2)
+    result = run_batches(SHARDS, genesis, in_form(batches, form), engine="numba", workers=2)
     assert reference.comparable.differences(fast_comparable(result)) != []
 
 
@@ -226,13 +244,15 @@ def test_a_forked_process_runs_batches_while_our_workers_are_still_exiting():
 
 
 @pytest.mark.parametrize("batches", [[], [[]], [[], []]], ids=["no batches", "one empty batch", "two empty"])
+@pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("mode", MODES, ids=lambda mode: str(mode))
-def test_an_empty_input_equals_the_reference(batches, mode):
+def test_an_empty_input_equals_the_reference(batches, mode, form):
     """No transaction at all: still one (empty) chunk for a worker to read and swap, and the workers'
     view of the input positions holds no batch to look into."""
     genesis = {agent_id(f"idle{i}.cns"): 10 * i for i in range(5)}
     reference = run_reference(SHARDS, genesis, batches)
-    assert_equals_reference(run_batches(SHARDS, genesis, batches, engine="numba", **mode), reference)
+    assert_equals_reference(run_batches(SHARDS, genesis, in_form(batches, form), engine="numba", **mode),
+                            reference)
 
 
 @given(st.integers(0, 300_000), st.integers(1, 8), st.integers(1, 16), st.integers(1, 2_000))
@@ -264,3 +284,17 @@ def test_the_benchmark_input_is_cut_as_documented(small_ingest_chunks):
     assert bounds[1] == -(-100_000 // (2 * INGEST_SHARE_PER_CHUNK))
     assert 30 <= len(bounds) - 1 <= 60
     assert bounds[-1] - bounds[-2] < 2 * real_minimum
+
+
+def test_misreading_the_wire_is_caught(monkeypatch):
+    """Mutant: the wire reading takes every nonce one too high (the runs above read the bytes, not
+    the objects: this difference reaches the result)."""
+    genesis, batches, reference = tricky_input()
+    original = wire.leg_columns
+
+    def nonce_too_high(*args):
+        sizes, code, debit, amount, nonce, user_hash, missing = original(*args)
+        return sizes, code, debit, amount, nonce + debit, user_hash, missing
+    monkeypatch.setattr(wire, "leg_columns", nonce_too_high)
+    result = run_batches(SHARDS, genesis, in_form(batches, "wire"), engine="numba", workers=2)
+    assert reference.comparable.differences(fast_comparable(result)) != []
