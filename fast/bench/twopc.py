@@ -20,7 +20,12 @@ cross-agent transfers in batches of ``--batch`` over ``--shards`` shards and
   idle cores, and counts their CPU time).  ``--engine auto`` (default) runs
   the compiled kernel (``fast.twopc.kernel``; loaded before timing, by each
   run's untimed run) and ``--engine python`` the rules as Python methods
-  (``FastShard``).
+  (``FastShard``).  ``--input wire`` gives the fast runs each batch as its
+  transactions' canonical encodings (``fast.twopc.wire.EncodedBatch``),
+  which the compiled engine reads as bytes; checking the encodings happens
+  once, when the batches are made, as constructing a ``CrossAgentTx`` checks
+  it (reported as ``wire_check_ms``, not part of a timed run).  The reference
+  runs on the objects either way, without decoding — in its favour.
 
 Every timed run's result is checked, not assumed: outcomes, store, logs,
 buffers, coordinator tables, every message with its send number and the
@@ -238,12 +243,13 @@ def _label(count: int) -> str:
 
 def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
                   reference_runs: int, workers: list[int], progress: Callable[[str], None],
-                  engine: str = "auto") -> dict[str, Any]:
+                  engine: str = "auto", input_form: str = "objects") -> dict[str, Any]:
     from altledger.fast.twopc.workload import TransferWorkload, make_workload
 
     progress(f"generating {transfers} transfers over {shards} shards")
     workload = TransferWorkload(transfers=transfers, shards=shards, agents=agents, batch=batch)
     genesis, batches = make_workload(seed, workload)
+    fast_input, check_ms = _fast_input(batches, input_form)
 
     timings: list[Timing] = []
     load_before = _load()
@@ -275,7 +281,7 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
     for i in range(1, runs + 1):
         for count in workers:
             progress(f"{_label(count)}: run {i}/{runs}")
-            run = _in_child(_fast_run, shards, genesis, batches, count, engine)
+            run = _in_child(_fast_run, shards, genesis, fast_input, count, engine)
             differences = expected.differences(run.comparable)
             if differences:
                 failures.append(f"{_label(count)}, run {i}: differs from the reference in {', '.join(differences)}")
@@ -291,7 +297,25 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
                                {"engine": ran[count],
                                 "critical_path_cpu_s_per_run": [round(c, 3) for c in measured[count]["critical"]],
                                 "phases_ms_median": phase_medians(fast_runs[count])}))
-    return {"timings": timings, "failures": failures, "workload": workload, "batches": len(batches)}
+    return {"timings": timings, "failures": failures, "workload": workload, "batches": len(batches),
+            "wire_check_ms": check_ms}
+
+
+def _fast_input(batches: list[list[Any]], input_form: str) -> tuple[list[Any], float | None]:
+    """The fast runs' input: the batches themselves, or in wire form (``fast.twopc.wire``); and for the
+    wire form, the milliseconds that checking every encoding took (done once, when the batches are
+    made, as constructing a ``CrossAgentTx`` checks it — not part of a timed run).
+
+    The wire batches keep the objects they were encoded from as their decoded form, so comparing
+    a result with the reference's decodes nothing; the runs read only the bytes."""
+    if input_form == "objects":
+        return batches, None
+    from altledger.fast.twopc.wire import EncodedBatch
+    encoded = [EncodedBatch.of(batch) for batch in batches]
+    start = time.perf_counter()
+    for batch in encoded:
+        EncodedBatch(batch.data)
+    return encoded, round((time.perf_counter() - start) * 1e3, 1)
 
 
 def summary(timings: list[Timing], workers: list[int]) -> dict[str, Any]:
@@ -345,9 +369,12 @@ def _workers(text: str) -> list[int]:
               help="Comma-separated fast worker-process counts.")
 @click.option("--engine", type=click.Choice(["auto", "numba", "python"]), default="auto", show_default=True,
               help="Fast batch engine: the compiled kernel, or FastShard's Python methods.")
+@click.option("--input", "input_form", type=click.Choice(["objects", "wire"]), default="objects", show_default=True,
+              help="The fast runs' input: CrossAgentTx objects, or each batch's canonical encodings "
+                   "(fast.twopc.wire.EncodedBatch), which the compiled engine reads as bytes.")
 @click.option("--json", "as_json", is_flag=True, help="Print results, summary and machine as JSON.")
 def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
-                reference_runs: int | None, workers_text: str, engine: str, as_json: bool) -> None:
+                reference_runs: int | None, workers_text: str, engine: str, input_form: str, as_json: bool) -> None:
     """Two-phase commit round schedule: transfers per second, reference vs fast with N workers."""
     workers = _workers(workers_text)
     if max(workers) > shards:
@@ -359,7 +386,7 @@ def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int,
         status.start()
     try:
         outcome = run_benchmark(transfers, shards, agents, batch, seed, runs, reference_runs or min(runs, 3),
-                                workers, progress, engine)
+                                workers, progress, engine, input_form)
     except (AltledgerError, ValueError) as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
@@ -376,7 +403,8 @@ def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int,
     result_summary = summary(timings, workers)
     workload = outcome["workload"]
     setup = {"transfers": transfers, "shards": shards, "agents": agents, "batch": batch, "batches": outcome["batches"],
-             "seed": seed, "hot_agents": workload.hot_agents, "max_legs": workload.max_legs, "engine": engine}
+             "seed": seed, "hot_agents": workload.hot_agents, "max_legs": workload.max_legs, "engine": engine,
+             "input": input_form, "wire_check_ms": outcome["wire_check_ms"]}
     machine["benchmark_setup"] = setup
     machine["summary"] = result_summary
     emit("twopc", timings, machine, as_json=as_json)

@@ -13,7 +13,7 @@ import json
 from click.testing import CliRunner
 
 from altledger.fast.bench.twopc import twopc_bench
-from altledger.fast.twopc import codes
+from altledger.fast.twopc import codes, wire
 from altledger.fast.twopc.shard import FastShard
 
 TINY = ["--transfers", "150", "--shards", "4", "--agents", "40", "--batch", "50", "--runs", "1"]
@@ -40,6 +40,24 @@ def test_the_benchmark_reports_every_implementation_with_rates_and_targets():
             phases = medians[f"group {g}"]
             assert list(phases) == ["began", "init", "read", "swap", "take", "compute", "exchange", "finish", "ended"]
             assert phases["read"] > 0 and phases["compute"] > 0 and phases["ended"] <= medians["merged"]
+
+
+def test_the_benchmark_runs_the_fast_configurations_on_wire_input(monkeypatch):
+    result = CliRunner().invoke(twopc_bench, [*TINY, "--input", "wire", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    setup = report["machine"]["benchmark_setup"]
+    assert setup["input"] == "wire" and setup["wire_check_ms"] >= 0
+    assert [r["notes"].get("engine") for r in report["results"]] == [None, "numba", "numba"]
+    # and the wire runs' results are checked too: a misreading of the bytes fails the benchmark
+    original = wire.leg_columns
+
+    def nonce_too_high(*args):
+        sizes, code, debit, amount, nonce, user_hash, missing = original(*args)
+        return sizes, code, debit, amount, nonce + debit, user_hash, missing
+    monkeypatch.setattr(wire, "leg_columns", nonce_too_high)
+    result = CliRunner().invoke(twopc_bench, [*TINY, "--input", "wire"])
+    assert result.exit_code == 1 and "FAILED: fast, 1 worker, run 1: differs from the reference" in result.output
 
 
 def test_the_text_report_ends_with_where_the_time_went():
