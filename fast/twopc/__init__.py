@@ -34,6 +34,9 @@ What is different is the representation, never a rule:
                     round); int64 limits checked, else the Python engine runs
 ``ingest``          the Numba engine's input: transactions read in chunks and
                     cut into per-group parts, then taken into arrays
+``wire``            batches in wire form (``EncodedBatch``: canonical
+                    encodings back to back), checked in compiled code against
+                    the reference decoder's rules and read as bytes
 ``compare``         reference and fast batch results in one comparable form
 ``workers``         groups side by side: the calling process runs group 0,
                     worker processes forked for the run the others
@@ -54,6 +57,7 @@ API::
     run_round_schedule(cluster, txs)               # §13.3 on a cluster, operation by operation
     result = run_batches(shard_count, genesis, batches, workers=2)   # §13.3 batch mode, shards side by side
                                                    # (engine="auto" | "numba" | "python")
+    batches = [EncodedBatch(data) for data in wire_batches]          # or in wire form: read as bytes
 
     shard = load_shard(shard_json_data, shard_count, {txid: tx})     # the conformance adapter
     result = step(shard, Deliver(envelope)); shard_json(result.state)
@@ -64,5 +68,14 @@ from altledger.fast.twopc.cluster import Applied, Cluster, run_round_schedule
 from altledger.fast.twopc.snapshot import snapshot, snapshot_digest, snapshot_json
 from altledger.fast.twopc.step import StepResult, load_shard, shard_json, step
 
-__all__ = ["Applied", "BatchResult", "Cluster", "StepResult", "load_shard", "run_batches", "run_round_schedule",
+__all__ = ["Applied", "BatchResult", "Cluster", "EncodedBatch", "StepResult", "load_shard", "run_batches", "run_round_schedule",
            "shard_json", "snapshot", "snapshot_digest", "snapshot_json", "step"]
+
+
+def __getattr__(name: str) -> object:
+    """``EncodedBatch`` on first use: ``wire`` compiles with Numba, which the rest of the package
+    (the Python engine, the conformance adapter) does not need to import."""
+    if name == "EncodedBatch":
+        from altledger.fast.twopc.wire import EncodedBatch
+        return EncodedBatch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
