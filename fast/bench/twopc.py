@@ -75,6 +75,15 @@ memory accesses at once also each ran 26–36 % slower than one alone (a NumPy
 scatter loop); and since the groups proceed round by round in lockstep, a
 pause of either core delays both, so the gain varies more from run to run
 than either time does.
+
+With ``--input wire`` (2026-11-22, 11 runs in each of 2 invocations) one
+worker took 0.258–0.263 s instead of 0.37 s, reading in 58–61 ms instead of
+about 170 ms; but reading still did not divide (55–60 ms in each of two
+groups), and 2 workers gained only 1.04–1.15×.  Reading bytes writes to no
+shared page, but the NumPy work that cuts a share into parts writes fresh
+arrays, and after a fork both processes' heaps are copy-on-write: the read
+phase's page faults went from about 1,800 in one group to 3,500–4,000 in
+each of two.
 """
 
 from __future__ import annotations
