@@ -27,13 +27,13 @@ from altledger.fast.twopc import run_batches, run_round_schedule, snapshot_json
 from altledger.fast.twopc.batch import ShardGroup, unpack
 from altledger.fast.twopc.codes import BATCH_BITS, REASON_BITS, ROUND_BITS, SHARD_BITS, no_key
 from altledger.fast.twopc.compare import batch_snapshot, fast_comparable, run_reference
-from altledger.fast.twopc.wire import EncodedBatch
 from altledger.fast.twopc.workload import TransferWorkload, make_workload
 from altledger.reference.encoding import CrossAgentTx, Leg, LegKind
 from altledger.reference.twopc import Cluster as ReferenceCluster
 from altledger.reference.twopc import run_round_schedule as reference_round_schedule
 from altledger.reference.twopc.snapshot import canonical_json
 from altledger.reference.twopc.snapshot import snapshot_json as reference_snapshot_json
+from twopc_helpers import wire_form
 
 CASES = [   # (seed, shards, agents, transfers, batch): conflicts, overdrafts, bad nonces, resubmissions
     (1, 1, 12, 120, 30),
@@ -75,11 +75,6 @@ def test_batch_result_equals_the_reference_round_schedule(params, mode, engine):
     assert reference.comparable.differences(fast) == []
     assert fast.messages == reference.comparable.messages > 0
     assert canonical_json(batch_snapshot(result)) == reference_snapshot_json(reference.cluster)
-
-
-def wire_form(batches):
-    """The batches encoded, then framed from the bytes alone (no object shared with ``batches``)."""
-    return [EncodedBatch(EncodedBatch.of(batch).data) for batch in batches]
 
 
 @pytest.mark.parametrize("params, mode", [pytest.param(params, mode, id=f"seed{params[0]}-{mode_name(mode)}")

@@ -13,8 +13,9 @@ import json
 from click.testing import CliRunner
 
 from altledger.fast.bench.twopc import twopc_bench
-from altledger.fast.twopc import codes, wire
+from altledger.fast.twopc import codes
 from altledger.fast.twopc.shard import FastShard
+from twopc_helpers import misread_nonces
 
 TINY = ["--transfers", "150", "--shards", "4", "--agents", "40", "--batch", "50", "--runs", "1"]
 
@@ -50,12 +51,7 @@ def test_the_benchmark_runs_the_fast_configurations_on_wire_input(monkeypatch):
     assert setup["input"] == "wire" and setup["wire_check_ms"] >= 0
     assert [r["notes"].get("engine") for r in report["results"]] == [None, "numba", "numba"]
     # and the wire runs' results are checked too: a misreading of the bytes fails the benchmark
-    original = wire.leg_columns
-
-    def nonce_too_high(*args):
-        sizes, code, debit, amount, nonce, user_hash, missing = original(*args)
-        return sizes, code, debit, amount, nonce + debit, user_hash, missing
-    monkeypatch.setattr(wire, "leg_columns", nonce_too_high)
+    misread_nonces(monkeypatch)
     result = CliRunner().invoke(twopc_bench, [*TINY, "--input", "wire"])
     assert result.exit_code == 1 and "FAILED: fast, 1 worker, run 1: differs from the reference" in result.output
 

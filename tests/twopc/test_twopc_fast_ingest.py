@@ -33,13 +33,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from altledger.fast.twopc import arraygroup, ingest, run_batches, wire
-from altledger.fast.twopc.wire import EncodedBatch
+from altledger.fast.twopc import arraygroup, ingest, run_batches
 from altledger.fast.twopc.compare import batch_snapshot, fast_comparable, run_reference
 from altledger.fast.twopc.workload import TransferWorkload, make_workload
 from altledger.reference.encoding import CrossAgentTx, Leg, LegKind, agent_id
 from altledger.reference.twopc.snapshot import canonical_json
 from altledger.reference.twopc.snapshot import snapshot_json as reference_snapshot_json
+from twopc_helpers import misread_nonces, wire_form
 
 SHARDS = 4
 MODES = [{"workers": None}, {"workers": None, "groups": 3}, {"workers": 1}, {"workers": 2}, {"workers": 3}]
@@ -47,8 +47,8 @@ FORMS = ["objects", "wire"]
 
 
 def in_form(batches, form):
-    """The batches as given, or in wire form: encoded, then framed from the bytes alone."""
-    return batches if form == "objects" else [EncodedBatch(EncodedBatch.of(batch).data) for batch in batches]
+    """The batches as given, or in wire form (``twopc_helpers.wire_form``)."""
+    return batches if form == "objects" else wire_form(batches)
 
 
 def transfer(payer: bytes, payee: bytes, amount: int, nonce: int, user_data: bytes) -> CrossAgentTx:
@@ -290,11 +290,6 @@ def test_misreading_the_wire_is_caught(monkeypatch):
     """Mutant: the wire reading takes every nonce one too high (the runs above read the bytes, not
     the objects: this difference reaches the result)."""
     genesis, batches, reference = tricky_input()
-    original = wire.leg_columns
-
-    def nonce_too_high(*args):
-        sizes, code, debit, amount, nonce, user_hash, missing = original(*args)
-        return sizes, code, debit, amount, nonce + debit, user_hash, missing
-    monkeypatch.setattr(wire, "leg_columns", nonce_too_high)
+    misread_nonces(monkeypatch)
     result = run_batches(SHARDS, genesis, in_form(batches, "wire"), engine="numba", workers=2)
     assert reference.comparable.differences(fast_comparable(result)) != []

@@ -91,3 +91,22 @@ def states(cluster: Cluster, tx: CrossAgentTx) -> dict[int, str]:
 def kinds(applied) -> list[str]:
     """The sent messages of an Applied as 'Type->to' strings, in send order."""
     return [f"{type(e.message).__name__}->{e.recipient}" for _, e in applied.added]
+
+
+# -- batch input in wire form (fast.twopc.wire) -----------------------------------------------------
+
+def wire_form(batches):
+    """The batches encoded, then framed from the bytes alone (no object shared with ``batches``)."""
+    from altledger.fast.twopc.wire import EncodedBatch
+    return [EncodedBatch(EncodedBatch.of(batch).data) for batch in batches]
+
+
+def misread_nonces(monkeypatch):
+    """Mutant: the wire reading (``wire.leg_columns``) takes every debit's nonce one too high."""
+    from altledger.fast.twopc import wire
+    original = wire.leg_columns
+
+    def nonce_too_high(*args):
+        sizes, code, debit, amount, nonce, user_hash, missing = original(*args)
+        return sizes, code, debit, amount, nonce + debit, user_hash, missing
+    monkeypatch.setattr(wire, "leg_columns", nonce_too_high)
