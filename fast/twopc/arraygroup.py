@@ -128,6 +128,17 @@ def index_genesis(genesis: Mapping[bytes, int], shard_count: int) -> GenesisInde
                         sum(genesis.values()))
 
 
+def check_limits(prepared: GenesisIndex, shard_count: int, batch_count: int) -> None:
+    """Raise ``NeedsPython`` when a run's genesis or size is beyond the kernel before it starts (the
+    module docstring says why these limits; values met later are checked as they are read)."""
+    if prepared.total >= AMOUNT_LIMIT:
+        raise NeedsPython("the genesis total is 2**60 or more")
+    if prepared.amounts is None:
+        raise NeedsPython("a genesis balance does not fit in int64")
+    if shard_count > 1 << SHARD_BITS or batch_count > 1 << BATCH_BITS:
+        raise NeedsPython("more shards or batches than the kernel's NO-vote keys hold")
+
+
 class ArrayShardGroup:
     """The shards of one block, their state in arrays, their steps in the kernel."""
 
@@ -135,12 +146,7 @@ class ArrayShardGroup:
                  batches: Sequence[Sequence[CrossAgentTx]], keep_history: bool = True,
                  genesis_index: GenesisIndex | None = None) -> None:
         prepared = genesis_index or index_genesis(genesis, shard_count)
-        if prepared.total >= AMOUNT_LIMIT:
-            raise NeedsPython("the genesis total is 2**60 or more")
-        if prepared.amounts is None:
-            raise NeedsPython("a genesis balance does not fit in int64")
-        if shard_count > 1 << SHARD_BITS or len(batches) > 1 << BATCH_BITS:
-            raise NeedsPython("more shards or batches than the kernel's NO-vote keys hold")
+        check_limits(prepared, shard_count, len(batches))
         self.shard_count = shard_count
         self.index = owner[owned[0]]
         self.groups = max(owner) + 1

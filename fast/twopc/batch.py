@@ -503,7 +503,7 @@ def drive(groups: Sequence[Any], batch_indices: Iterable[int]) -> list[list[list
 
 def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequence[Sequence[CrossAgentTx]],
                 workers: int | None = None, groups: int = 1, keep_history: bool = True,
-                engine: str = "auto") -> BatchResult:
+                engine: str = "auto", pool: Any = None) -> BatchResult:
     """Run ``batches`` one after another under the round schedule (§13.3) from a fresh cluster.
 
     ``workers=None``: no processes; ``groups`` shard groups in this process,
@@ -515,10 +515,17 @@ def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequenc
     send counts, hence the send numbers, are known).  ``engine``: ``numba``
     (the compiled kernel; refuses values beyond its int64 range), ``python``
     (FastShard's methods, no limits) or ``auto`` (numba, or python when the
-    values do not fit); ``result.engine`` says which ran.
+    values do not fit); ``result.engine`` says which ran.  ``pool``: a ``pool.BatchPool`` whose
+    persistent workers run the groups instead of workers forked for this run (``workers``: its
+    size, or omitted); the Python engine, and the rerun when values do not fit the kernel, still
+    run with forked workers.  Every way gives the same result.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown batch engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if pool is not None:
+        if workers not in (None, pool.workers):
+            raise ValueError(f"workers={workers} with a pool of {pool.workers}: give one or the other")
+        workers = pool.workers
     # the caller's lists as they are (copying them would make new containers of every transaction,
     # which the garbage collector's next young-generation pass would walk: milliseconds per run);
     # batches in wire form as they are when all are (the numba engine reads their bytes), else decoded
@@ -531,6 +538,12 @@ def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequenc
         check_transactions(batches)      # (the numba engine checks while reading, in the workers)
     with gc_paused():
         try:
+            if pool is not None and chosen == "numba":
+                if not is_wire(batches):
+                    check_transactions(batches)          # (the pool encodes them for its workers)
+                result = pool.run(shard_count, genesis, batches, keep_history)
+                result.engine = chosen
+                return result
             return _run(shard_count, genesis, batches, workers, groups, keep_history, chosen)
         except NeedsPython as reason:
             if engine == "numba":

@@ -233,6 +233,22 @@ class EncodedBatch(Sequence[CrossAgentTx]):
             _raise_invalid(self.data, int(self.offsets[invalid]), invalid)
 
     @classmethod
+    def checked_view(cls, buffer: np.ndarray, offsets: np.ndarray) -> EncodedBatch:
+        """A batch over bytes an ``EncodedBatch`` has already checked: ``buffer`` and ``offsets`` as
+        that batch's ``buffer`` and ``offsets``, neither checked again nor copied.  A batch pool's
+        worker (``fast.twopc.pool``) maps them from the caller's in-memory file: the caller's batch
+        was checked when it was made, and the worker reads the same bytes."""
+        if buffer.dtype != np.uint8 or buffer.ndim != 1 or offsets.dtype != np.int64 or offsets.ndim != 1:
+            raise TypeError("checked_view takes a 1-D uint8 buffer and 1-D int64 offsets")
+        if len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != len(buffer):
+            raise ValueError("the offsets do not frame the buffer (an EncodedBatch's offsets do)")
+        batch = cls.__new__(cls)
+        batch.data = batch.buffer = buffer
+        batch.offsets = offsets
+        batch._decoded = None
+        return batch
+
+    @classmethod
     def of(cls, txs: Iterable[CrossAgentTx]) -> EncodedBatch:
         txs = list(txs)
         for i, tx in enumerate(txs):
@@ -264,7 +280,7 @@ class EncodedBatch(Sequence[CrossAgentTx]):
 
     def encoding(self, i: int) -> bytes:
         """Transaction ``i``'s encoding (canonical: equal encodings, equal transactions)."""
-        return self.data[self.offsets[i]:self.offsets[i + 1]]
+        return bytes(self.data[self.offsets[i]:self.offsets[i + 1]])      # (bytes of bytes: no copy)
 
     def __repr__(self) -> str:
         return f"EncodedBatch({len(self)} transactions, {len(self.data)} bytes)"
@@ -314,7 +330,7 @@ def leg_columns(batches: Sequence[EncodedBatch], batch_starts: Sequence[int], lo
             sizes, code, agent_at, debit, amount, nonce, user_hash = _leg_columns(
                 batch.buffer, batch.offsets, a, z, *lookup, amount_limit, nonce_limit)
             data = batch.data
-            missing += [data[at:at + 32] for at in agent_at[code < 0].tolist()]
+            missing += [bytes(data[at:at + 32]) for at in agent_at[code < 0].tolist()]
             pieces.append((sizes, code, debit, amount, nonce, user_hash))
     if not pieces:
         empty = np.zeros(0, dtype=np.int64)

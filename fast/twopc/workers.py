@@ -156,15 +156,27 @@ def _exchange(peers: dict[int, Any], me: int, sizes: Sequence[int], report: Any,
     return all_counts, incoming, quiet
 
 
-def _claim(counter: Any) -> int:
-    """The next unclaimed chunk number (a counter shared by all workers of the run)."""
-    with counter.get_lock():
-        chunk = counter.value
-        counter.value = chunk + 1
-    return chunk
+class ChunkCounter:
+    """Which chunk of the input a group reads next (``_ingest``), shared by the forked workers of a
+    run: a counter in shared memory.  (A batch pool's workers share ``pool.ChunkTokens`` instead,
+    which has the same two methods.)"""
+
+    def __init__(self, context: Any) -> None:
+        self.next = context.Value("q", 0)
+
+    def bounds(self, input_size: int, groups: int) -> list[int]:
+        """The chunks (``chunk_bounds``; computed alike in every forked worker)."""
+        return chunk_bounds(input_size, groups)
+
+    def claim(self) -> int:
+        """The next unclaimed chunk number; past the last chunk once all are claimed."""
+        with self.next.get_lock():
+            chunk = self.next.value
+            self.next.value = chunk + 1
+        return chunk
 
 
-def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: Any, files: Files | None,
+def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: ChunkCounter | Any, files: Files | None,
             clock: PhaseClock) -> None:
     """Turn the input into the group's arrays before the first batch.
 
@@ -188,10 +200,10 @@ def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: An
         with clock.timing("take"):
             group.ingest(parts)
         return
-    bounds = chunk_bounds(group.input_size, groups)
+    bounds = counter.bounds(group.input_size, groups)
     read: list[tuple[int, Any]] = []
     with clock.timing("read"):
-        while (chunk := _claim(counter)) < len(bounds) - 1:
+        while (chunk := counter.claim()) < len(bounds) - 1:
             read.append((chunk, group.ingest_share(bounds[chunk], bounds[chunk + 1])))
     with clock.timing("swap"):
         parts = _swap_parts(peers, me, read, files)
@@ -451,7 +463,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
 
     context = multiprocessing.get_context("fork")
     files = _memory_files(workers) if workers > 1 else []
-    counter = context.Value("q", 0) if workers > 1 else None      # the next input chunk to read (_ingest)
+    counter = ChunkCounter(context) if workers > 1 else None      # the next input chunk to read (_ingest)
     links = {(a, b): context.Pipe() for a in range(workers) for b in range(a + 1, workers)}
     own_peers = {b: links[0, b][0] for b in range(1, workers)}        # group 0's link ends: ours
     processes, parents = [], []          # the workers (groups 1, 2, …) and our links to them
@@ -480,39 +492,10 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             end_b.close()
             if a != 0:
                 end_a.close()
-        replies: dict[int, tuple[str, Any]] = {}
-        cpu_start = time.process_time()
-        try:
-            for connection in own_peers.values():
-                os.set_blocking(connection.fileno(), False)
-            own_files = Files(files, 0) if files else None
-            final, round_counts, clock = _run_group(0, workers, engine, arguments(owned[0]), len(batches),
-                                                    own_peers, own_files, counter, run_started)
-            replies[0] = ("ok", GroupAnswer(final, round_counts, time.process_time() - cpu_start, clock.end()))
-        except (NeedsPython, NotATransaction, EOFError, BrokenPipeError, ConnectionResetError) as error:
-            replies[0] = _failure(error)               # ranked with the workers' answers below (when a
-            for connection in own_peers.values():     # peer stopped, the cause is in its answer); our
-                connection.close()                     # peers stop too (end-of-file), and answer
-        # (any other failure of ours propagates with its traceback; ``finally`` stops the workers)
-        # Every worker answers (a failure closes its links, so its peers stop and answer too); the
-        # root cause is looked for among all answers, not taken from whichever arrives first.
-        pending = dict(enumerate(parents, start=1))
-        while pending:
-            for connection in wait(list(pending.values())):
-                g = next(k for k, c in pending.items() if c is connection)
-                try:
-                    replies[g] = connection.recv()
-                except EOFError:
-                    replies[g] = ("error", f"exited unexpectedly (exit code {processes[g - 1].exitcode})")
-                del pending[g]
-        _raise_root_cause(replies, processes)
-        answers: list[GroupAnswer] = [replies[g][1] for g in range(workers)]
-        finals = [answers[0].final] + [_unstow(answer.final, files[g]) if files else answer.final
-                                       for g, answer in enumerate(answers) if g > 0]
-        result = merge(shard_count, genesis, batches, finals, answers[0].round_counts, workers)
-        result.worker_cpu = [answer.cpu_seconds for answer in answers]
-        result.phases = [answer.phases for answer in answers]
-        result.merged_at = time.perf_counter() - run_started
+        replies = {0: run_own_group(own_peers, Files(files, 0) if files else None, workers, engine, arguments(owned[0]), len(batches), counter,
+                                    run_started)}
+        await_answers(dict(enumerate(parents, start=1)), processes, replies)
+        result = merge_answers(shard_count, genesis, batches, replies, processes, files, run_started)
         answered = True
     finally:
         for connection in [*parents, *own_peers.values()]:    # the workers that answered wait for this
@@ -523,6 +506,57 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             _EXITING.extend(processes)
         else:
             _reap(processes, 0.5 if len(processes) > 1 else 5.0)
+    return result
+
+
+def run_own_group(own_peers: dict[int, Any], own_files: Files | None, workers: int, engine: str, args: tuple,
+                  batch_count: int, counter: Any, run_started: float) -> tuple[str, Any]:
+    """Run group 0 in this process (``_run_group``); its reply, as a worker's would be.  When it fails
+    because of the input, the engine's limits or a peer that stopped, the reply says so and our
+    links are closed, so our peers stop too and answer; any other failure propagates with its
+    traceback (the caller then stops the workers)."""
+    cpu_start = time.process_time()
+    try:
+        for connection in own_peers.values():
+            os.set_blocking(connection.fileno(), False)
+        final, round_counts, clock = _run_group(0, workers, engine, args, batch_count, own_peers, own_files,
+                                                counter, run_started)
+        return "ok", GroupAnswer(final, round_counts, time.process_time() - cpu_start, clock.end())
+    except (NeedsPython, NotATransaction, EOFError, BrokenPipeError, ConnectionResetError) as error:
+        for connection in own_peers.values():
+            connection.close()
+        return _failure(error)               # ranked with the workers' answers (``_raise_root_cause``)
+
+
+def await_answers(pending: dict[int, Any], processes: Sequence[Any], replies: dict[int, tuple[str, Any]]) -> None:
+    """Receive every worker's answer (``pending``: group → our link to its worker) into ``replies``,
+    then raise the run's root cause if any group failed.  Every worker answers (a failure closes
+    its links, so its peers stop and answer too); the root cause is looked for among all answers,
+    not taken from whichever arrives first."""
+    pending = dict(pending)
+    while pending:
+        for connection in wait(list(pending.values())):
+            g = next(k for k, c in pending.items() if c is connection)
+            try:
+                replies[g] = connection.recv()
+            except EOFError:
+                replies[g] = ("error", f"exited unexpectedly (exit code {processes[g - 1].exitcode})")
+            del pending[g]
+    _raise_root_cause(replies, processes)
+
+
+def merge_answers(shard_count: int, genesis: Mapping[bytes, int], batches: Sequence[Any],
+                  replies: Mapping[int, tuple[str, Any]], processes: Sequence[Any], files: Sequence[int],
+                  run_started: float) -> BatchResult:
+    """The run's result from every group's answer (the workers' bulk read from their files)."""
+    workers = len(replies)
+    answers: list[GroupAnswer] = [replies[g][1] for g in range(workers)]
+    finals = [answers[0].final] + [_unstow(answer.final, files[g]) if files else answer.final
+                                   for g, answer in enumerate(answers) if g > 0]
+    result = merge(shard_count, genesis, batches, finals, answers[0].round_counts, workers)
+    result.worker_cpu = [answer.cpu_seconds for answer in answers]
+    result.phases = [answer.phases for answer in answers]
+    result.merged_at = time.perf_counter() - run_started
     return result
 
 
