@@ -185,10 +185,11 @@ class _FastRun:
     comparable: Any              # the result, comparable with the reference's (compare.fast_comparable)
     phases: list[dict[str, float]]   # per group, milliseconds in each phase (fast.twopc.phases)
     merged_ms: float             # milliseconds from the run's start until its merged result
+    pool_start_s: float | None = None    # with --pool: starting the pool (untimed)
 
 
 def _fast_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]], count: int,
-              engine: str) -> _FastRun:
+              engine: str, use_pool: bool = False) -> _FastRun:
     """One timed fast run, in a child process of its own (``_in_child``), after an untimed run of
     the same configuration in that process.
 
@@ -201,24 +202,42 @@ def _fast_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]], 
     0.36 s (2026-11-22).  Here the untimed run has already written to every page the timed run
     reads, as in a process that runs this configuration batch after batch, and only the timed
     run's own forks (2 workers) cost it faults.  The result is compared after timing.
+
+    ``use_pool``: the runs go through a ``fast.twopc.pool.BatchPool`` started first (untimed, its
+    start-up reported): persistent workers, not forked from this process.  Their CPU time is
+    what each reports for its part of the timed run.
     """
     from altledger.fast.twopc import run_batches
     from altledger.fast.twopc.compare import fast_comparable
-    from altledger.fast.twopc.workers import settle
-    run_batches(shards, genesis, batches, workers=count, engine=engine)
-    settle()                                        # its workers have exited: idle cores
-    cpu_start, children_start = time.process_time(), _children_cpu()
-    start = time.perf_counter()
-    result = run_batches(shards, genesis, batches, workers=count, engine=engine)
-    elapsed = time.perf_counter() - start
-    own_cpu = time.process_time() - cpu_start
-    settle()                                        # reaped, so their CPU time is counted below
-    used = own_cpu + _children_cpu() - children_start
+    from altledger.fast.twopc.workers import settle as settle_forked
+    pool = None
+    settle = settle_forked
+    if use_pool:
+        from altledger.fast.twopc.pool import BatchPool
+        pool = BatchPool(count)
+        settle = pool.settle
+    try:
+        run_batches(shards, genesis, batches, workers=count, engine=engine, pool=pool)
+        settle()                                    # its workers are idle (have exited): idle cores
+        cpu_start, children_start = time.process_time(), _children_cpu()
+        start = time.perf_counter()
+        result = run_batches(shards, genesis, batches, workers=count, engine=engine, pool=pool)
+        elapsed = time.perf_counter() - start
+        own_cpu = time.process_time() - cpu_start
+        settle()                                    # reaped, so their CPU time is counted below
+    finally:
+        if pool is not None:
+            pool.close()
+    if pool is not None and result.engine == "numba":
+        used = own_cpu + sum(result.worker_cpu[1:])
+    else:
+        used = own_cpu + _children_cpu() - children_start
     # the busiest group's CPU plus what this process spent besides running group 0: the run's length
     # if every group had a core and waiting cost nothing (a projection, not a measurement)
     critical = max(result.worker_cpu) + own_cpu - result.worker_cpu[0]
     return _FastRun(elapsed, used, critical, result.engine, fast_comparable(result),
-                    [phases.as_milliseconds() for phases in result.phases], round(result.merged_at * 1e3, 1))
+                    [phases.as_milliseconds() for phases in result.phases], round(result.merged_at * 1e3, 1),
+                    round(pool.start_seconds, 3) if pool is not None else None)
 
 
 def phase_medians(runs: list[_FastRun]) -> dict[str, Any]:
@@ -252,7 +271,7 @@ def _label(count: int) -> str:
 
 def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
                   reference_runs: int, workers: list[int], progress: Callable[[str], None],
-                  engine: str = "auto", input_form: str = "objects") -> dict[str, Any]:
+                  engine: str = "auto", input_form: str = "objects", use_pool: bool = False) -> dict[str, Any]:
     from altledger.fast.twopc.workload import TransferWorkload, make_workload
 
     progress(f"generating {transfers} transfers over {shards} shards")
@@ -290,7 +309,7 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
     for i in range(1, runs + 1):
         for count in workers:
             progress(f"{_label(count)}: run {i}/{runs}")
-            run = _in_child(_fast_run, shards, genesis, fast_input, count, engine)
+            run = _in_child(_fast_run, shards, genesis, fast_input, count, engine, use_pool)
             differences = expected.differences(run.comparable)
             if differences:
                 failures.append(f"{_label(count)}, run {i}: differs from the reference in {', '.join(differences)}")
@@ -305,7 +324,10 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
                                loads[count], transfers,
                                {"engine": ran[count],
                                 "critical_path_cpu_s_per_run": [round(c, 3) for c in measured[count]["critical"]],
-                                "phases_ms_median": phase_medians(fast_runs[count])}))
+                                "phases_ms_median": phase_medians(fast_runs[count]),
+                                **({"pool_start_s_median": statistics.median(run.pool_start_s or 0.0
+                                                                             for run in fast_runs[count])}
+                                   if use_pool else {})}))
     return {"timings": timings, "failures": failures, "workload": workload, "batches": len(batches),
             "wire_check_ms": check_ms}
 
@@ -381,9 +403,13 @@ def _workers(text: str) -> list[int]:
 @click.option("--input", "input_form", type=click.Choice(["objects", "wire"]), default="objects", show_default=True,
               help="The fast runs' input: CrossAgentTx objects, or each batch's canonical encodings "
                    "(fast.twopc.wire.EncodedBatch), which the compiled engine reads as bytes.")
+@click.option("--pool/--fork", "use_pool", default=False, show_default=True,
+              help="Run the fast configurations through a BatchPool (persistent workers started once, "
+                   "untimed; fast.twopc.pool) instead of forking workers for each run.")
 @click.option("--json", "as_json", is_flag=True, help="Print results, summary and machine as JSON.")
 def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
-                reference_runs: int | None, workers_text: str, engine: str, input_form: str, as_json: bool) -> None:
+                reference_runs: int | None, workers_text: str, engine: str, input_form: str, use_pool: bool,
+                as_json: bool) -> None:
     """Two-phase commit round schedule: transfers per second, reference vs fast with N workers."""
     workers = _workers(workers_text)
     if max(workers) > shards:
@@ -395,7 +421,7 @@ def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int,
         status.start()
     try:
         outcome = run_benchmark(transfers, shards, agents, batch, seed, runs, reference_runs or min(runs, 3),
-                                workers, progress, engine, input_form)
+                                workers, progress, engine, input_form, use_pool)
     except (AltledgerError, ValueError) as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
@@ -413,7 +439,8 @@ def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int,
     workload = outcome["workload"]
     setup = {"transfers": transfers, "shards": shards, "agents": agents, "batch": batch, "batches": outcome["batches"],
              "seed": seed, "hot_agents": workload.hot_agents, "max_legs": workload.max_legs, "engine": engine,
-             "input": input_form, "wire_check_ms": outcome["wire_check_ms"]}
+             "input": input_form, "wire_check_ms": outcome["wire_check_ms"],
+             "workers_from": "pool" if use_pool else "fork"}
     machine["benchmark_setup"] = setup
     machine["summary"] = result_summary
     emit("twopc", timings, machine, as_json=as_json)

@@ -82,3 +82,18 @@ def test_a_fast_result_that_differs_is_a_failure_not_a_number(monkeypatch):
     assert result.exit_code == 1
     assert "FAILED: fast, 1 worker, run 1: differs from the reference in" in result.output
     assert "no speed is reported" in result.output and "transfers/s" not in result.output
+
+
+def test_the_benchmark_runs_the_fast_configurations_through_a_pool(monkeypatch):
+    result = CliRunner().invoke(twopc_bench, [*TINY, "--input", "wire", "--pool", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["machine"]["benchmark_setup"]["workers_from"] == "pool"
+    fast = report["results"][1:]
+    assert [r["notes"]["engine"] for r in fast] == ["numba", "numba"]
+    assert all(r["notes"]["pool_start_s_median"] > 0 and r["cpu_median_s"] > 0 for r in fast)
+    # the pool's results are checked like the others: a misreading in the calling process's group
+    # (group 0 runs there in every pool run) fails the benchmark
+    misread_nonces(monkeypatch)
+    result = CliRunner().invoke(twopc_bench, [*TINY, "--input", "wire", "--pool"])
+    assert result.exit_code == 1 and "FAILED: fast, 1 worker, run 1: differs from the reference" in result.output
