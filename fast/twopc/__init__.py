@@ -40,6 +40,9 @@ What is different is the representation, never a rule:
 ``compare``         reference and fast batch results in one comparable form
 ``workers``         groups side by side: the calling process runs group 0,
                     worker processes forked for the run the others
+``pool``            ``BatchPool``: the same, with workers started once as
+                    fresh interpreters and kept for run after run (the input
+                    handed over in wire form through an in-memory file)
 ``memfile``         in-memory files through which workers hand over arrays
 ``phases``          where each group's time went (the benchmark reports it)
 ``workload``        seeded batches of transfers (tests, benchmark)
@@ -58,6 +61,8 @@ API::
     result = run_batches(shard_count, genesis, batches, workers=2)   # §13.3 batch mode, shards side by side
                                                    # (engine="auto" | "numba" | "python")
     batches = [EncodedBatch(data) for data in wire_batches]          # or in wire form: read as bytes
+    with BatchPool(2) as pool:                                       # persistent workers, started once
+        result = run_batches(shard_count, genesis, batches, pool=pool)
 
     shard = load_shard(shard_json_data, shard_count, {txid: tx})     # the conformance adapter
     result = step(shard, Deliver(envelope)); shard_json(result.state)
@@ -68,14 +73,17 @@ from altledger.fast.twopc.cluster import Applied, Cluster, run_round_schedule
 from altledger.fast.twopc.snapshot import snapshot, snapshot_digest, snapshot_json
 from altledger.fast.twopc.step import StepResult, load_shard, shard_json, step
 
-__all__ = ["Applied", "BatchResult", "Cluster", "EncodedBatch", "StepResult", "load_shard", "run_batches", "run_round_schedule",
+__all__ = ["Applied", "BatchPool", "BatchResult", "Cluster", "EncodedBatch", "StepResult", "load_shard", "run_batches", "run_round_schedule",
            "shard_json", "snapshot", "snapshot_digest", "snapshot_json", "step"]
 
 
 def __getattr__(name: str) -> object:
-    """``EncodedBatch`` on first use: ``wire`` compiles with Numba, which the rest of the package
-    (the Python engine, the conformance adapter) does not need to import."""
+    """``EncodedBatch`` and ``BatchPool`` on first use: ``wire`` compiles with Numba, which the rest
+    of the package (the Python engine, the conformance adapter) does not need to import."""
     if name == "EncodedBatch":
         from altledger.fast.twopc.wire import EncodedBatch
         return EncodedBatch
+    if name == "BatchPool":
+        from altledger.fast.twopc.pool import BatchPool
+        return BatchPool
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

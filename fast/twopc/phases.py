@@ -26,7 +26,8 @@ class GroupPhases:
 
     * ``began`` — from the run's start (``run_batches`` called) until the group began: the
       calling process's preparations (the compiled kernel loaded, genesis indexed), and for a
-      forked worker also the forks before it and its own start-up;
+      forked worker also the forks before it and its own start-up; for a pool's worker
+      (``pool``), the caller handing it the input and its mapping of it;
     * ``init`` — making the group's empty state (``ArrayShardGroup`` or ``ShardGroup``);
     * ``read`` — reading its chunks of the input into parts (``ingest.read_share``);
     * ``swap`` — handing parts to the other groups and receiving theirs, waiting included;

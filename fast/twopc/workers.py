@@ -1,5 +1,8 @@
 """Batch mode's shard groups side by side: this process runs group 0, forked workers the others.
 
+(``pool.BatchPool`` runs the same groups in workers started once and kept, not forked per run;
+it shares this module's round schedule, exchanges, stowing and failure reports.)
+
 Each group (``batch.ShardGroup`` or ``arraygroup.ArrayShardGroup``) owns a
 fixed contiguous block of shards for the whole run.  The calling process runs
 group 0 itself; each other group runs in a worker process forked for the run.
