@@ -84,6 +84,21 @@ shared page, but the NumPy work that cuts a share into parts writes fresh
 arrays, and after a fork both processes' heaps are copy-on-write: the read
 phase's page faults went from about 1,800 in one group to 3,500–4,000 in
 each of two.
+
+With ``--pool`` (``fast.twopc.pool.BatchPool``: workers started once as fresh
+interpreters, nothing forked per run, the wire input handed over through an
+in-memory file; 2026-11-22, ``--input wire``, 11 runs in each of 3
+invocations) 2 workers gained 1.09×, 1.13× and 1.20× (pooled over the 33
+runs: 0.281 s and 0.247 s, 1.14×); one forked-worker invocation in the same
+hour gave 1.19×, so the gain over forking is within this machine's drift
+(one worker's median went from 0.258 to 0.324 s during the session).  The
+pool removes what the fork cost — making state in the worker (1.4 ms instead
+of 7–8) and reading's extra page faults (46–54 ms per group instead of
+65–66) — but adds handing over the input (a group begins 16–23 ms after the
+run starts instead of 13–15), and the rest stays: cutting a share into two
+groups' parts costs more than into one (measured alone: half of the input
+into 2 parts 34 ms, all of it into 1 part 58 ms), the swap (7–9 ms) and the
+exchanges between rounds (21–24 ms over about 500 rounds).
 """
 
 from __future__ import annotations

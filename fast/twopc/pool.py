@@ -240,8 +240,9 @@ def _link() -> tuple[Connection, Connection]:
 
 class BatchPool:
     """``workers`` shard groups that serve batch runs: group 0 in this process, the others in
-    persistent spawned processes (module docstring).  Use it as a context manager, or ``close()``
-    it; ``run_batches(…, pool=pool)`` runs with it."""
+    persistent worker processes (module docstring).  Use it as a context manager, or ``close()``
+    it; ``run_batches(…, pool=pool)`` runs with it.  One run at a time, from the process that made
+    it."""
 
     def __init__(self, workers: int) -> None:
         if workers < 1:
@@ -250,6 +251,7 @@ class BatchPool:
         self.restarts = 0
         self.start_seconds = 0.0
         self.closed = False
+        self._creator = os.getpid()
         self._processes: list[Any] = []
         self._parents: dict[int, Any] = {}          # group → our link to its worker
         self._own_peers: dict[int, Any] = {}        # group → group 0's link to it
@@ -257,7 +259,8 @@ class BatchPool:
         self._idle = True                           # no worker is still freeing a run
         self._healthy = False
         self._start()
-        self._finalizer = weakref.finalize(self, _stop, self._processes, self._parents, self._own_peers, self._tokens)
+        self._finalizer = weakref.finalize(self, _stop_if_ours, os.getpid(), self._processes, self._parents,
+                                           self._own_peers, self._tokens)
 
     # -- life cycle -------------------------------------------------------------------------------
 
@@ -350,6 +353,8 @@ class BatchPool:
         reruns: ``run_batches``)."""
         if self.closed:
             raise RuntimeError("this batch pool is closed")
+        if os.getpid() != self._creator:
+            raise RuntimeError("a batch pool runs only in the process that made it (its links are that process's)")
         if not wire.is_wire(batches):
             batches = [batch if type(batch) is wire.EncodedBatch else wire.EncodedBatch.of(batch)
                        for batch in batches]
@@ -395,6 +400,13 @@ class BatchPool:
             if not self._healthy:                   # stopped now, so that no worker waits for a peer
                 _stop(self._processes, self._parents, self._own_peers, self._tokens)    # that is gone; new ones
                 #                                    are started when the pool is next used
+
+
+def _stop_if_ours(creator: int, *state: Any) -> None:
+    """``_stop``, unless this is a process forked from the pool's creator: the workers are the
+    creator's, and a forked child that exits must not stop them."""
+    if os.getpid() == creator:
+        _stop(*state)
 
 
 def _stop(processes: list[_Worker], parents: dict[int, Any], own_peers: dict[int, Any], tokens: list[int]) -> None:

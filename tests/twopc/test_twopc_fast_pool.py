@@ -157,6 +157,12 @@ def test_a_pool_refuses_what_it_cannot_run(pools):
         run_batches(3, genesis, [[*batches[0][:2], b"not a transaction"]], pool=pools[2])
     with pytest.raises(ValueError, match="at least 1 worker"):
         BatchPool(0)
+    pools[1]._creator, creator = -1, pools[1]._creator       # as seen from a forked child
+    try:
+        with pytest.raises(RuntimeError, match="only in the process that made it"):
+            run_batches(3, genesis, batches, pool=pools[1])
+    finally:
+        pools[1]._creator = creator
     pool = BatchPool(1)
     pool.close()
     pool.close()                                          # idempotent
