@@ -73,8 +73,8 @@ from altledger.fast.twopc.cluster import Applied, Cluster, run_round_schedule
 from altledger.fast.twopc.snapshot import snapshot, snapshot_digest, snapshot_json
 from altledger.fast.twopc.step import StepResult, load_shard, shard_json, step
 
-__all__ = ["Applied", "BatchPool", "BatchResult", "Cluster", "EncodedBatch", "StepResult", "load_shard", "run_batches", "run_round_schedule",
-           "shard_json", "snapshot", "snapshot_digest", "snapshot_json", "step"]
+__all__ = ["Applied", "BatchPool", "BatchResult", "Cluster", "EncodedBatch", "StepResult", "load_shard", "run_batches",
+           "run_round_schedule", "shard_json", "snapshot", "snapshot_digest", "snapshot_json", "step"]
 
 
 def __getattr__(name: str) -> object:

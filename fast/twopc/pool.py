@@ -34,11 +34,12 @@ hands them instead of a forked heap:
 
 Everything else is the forked run's, shared with ``workers``: the round
 schedule (``workers._run_group``), the exchanges over links made once for the
-pool (every pair of groups, the caller running group 0), stowing a worker's final state in its file, the merge, and how failures are
-reported and ranked.  A run leaves every link empty (each exchange and swap is
-received whole), so the next run starts from clean links.  After a failed run
-that is no longer known, so the pool stops its workers and starts new ones
-when it is next used (``restarts`` counts that).
+pool (every pair of groups, the caller running group 0), stowing a worker's
+final state in its file, the merge, and how failures are reported and ranked.
+A run leaves every link empty (each exchange and swap is received whole), so
+the next run starts from clean links.  After a failed run that is no longer
+known, so the pool stops its workers at once and starts new ones when it is
+next used (``restarts`` counts that).
 
 Only the Numba engine runs in a pool (the Python engine's groups read
 objects); ``run_batches(…, pool=…)`` runs every other case the forked way,

@@ -179,12 +179,12 @@ class ChunkCounter:
         return chunk
 
 
-def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: ChunkCounter | Any, files: Files | None,
+def _ingest(group: Any, me: int, groups: int, peers: dict[int, Any], counter: Any, files: Files | None,
             clock: PhaseClock) -> None:
     """Turn the input into the group's arrays before the first batch.
 
     A group that can read a share (``ArrayShardGroup.ingest_share``) reads chunks of consecutive
-    input positions (``chunk_bounds``), claiming the next unread chunk from ``counter`` until none
+    input positions (``counter.bounds``), claiming the next unread chunk from ``counter`` until none
     is left, and cuts each into one part per group; the workers then swap parts, and each takes,
     in input order (chunk order), what its shards need of every chunk (``ingest``).  Claiming
     chunks instead of taking a fixed half balances the reading between workers that start at
@@ -495,8 +495,9 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
             end_b.close()
             if a != 0:
                 end_a.close()
-        replies = {0: run_own_group(own_peers, Files(files, 0) if files else None, workers, engine, arguments(owned[0]), len(batches), counter,
-                                    run_started)}
+        own_files = Files(files, 0) if files else None
+        replies = {0: run_own_group(own_peers, own_files, workers, engine, arguments(owned[0]), len(batches),
+                                    counter, run_started)}
         await_answers(dict(enumerate(parents, start=1)), processes, replies)
         result = merge_answers(shard_count, genesis, batches, replies, processes, files, run_started)
         answered = True
