@@ -74,6 +74,11 @@ def blocks(shard_count: int, groups: int) -> list[range]:
     return [range(g * shard_count // groups, (g + 1) * shard_count // groups) for g in range(groups)]
 
 
+def owners(owned: Sequence[range]) -> list[int]:
+    """Each shard's group, for the blocks ``owned`` (``blocks``)."""
+    return [g for g, block in enumerate(owned) for _ in block]
+
+
 def pack(messages: Sequence[tuple[int, int, int, int]]) -> bytes:
     """Messages ``(recipient, code, t, shard_field)`` as raw int64s (the form they cross processes in)."""
     return array("q", chain.from_iterable(messages)).tobytes()
@@ -587,7 +592,7 @@ def run_in_process(shard_count: int, genesis: Mapping[bytes, int], batches: list
                    groups: int = 1, keep_history: bool = True, engine: str = "python") -> BatchResult:
     """All groups in this process, called in turn (the exchange between groups still happens)."""
     owned = blocks(shard_count, groups)
-    owner = [g for g, block in enumerate(owned) for _ in block]
+    owner = owners(owned)
     members = [InProcessGroup(shard_count, block, owner, genesis, batches, keep_history, engine=engine)
                for block in owned]
     round_counts = drive(members, range(len(batches)))

@@ -64,7 +64,7 @@ import numpy as np
 
 from altledger.fast.twopc import wire
 from altledger.fast.twopc.arraygroup import GenesisIndex, check_limits, index_genesis
-from altledger.fast.twopc.batch import BatchResult, blocks
+from altledger.fast.twopc.batch import BatchResult, blocks, owners
 from altledger.fast.twopc.ingest import chunk_bounds
 from altledger.fast.twopc.workers import (Files, GroupAnswer, _failure, _memory_files, _run_group, _stow,
                                           await_answers, merge_answers, run_own_group)
@@ -364,7 +364,7 @@ class BatchPool:
         self.settle()
         run_started = time.perf_counter()
         owned = blocks(shard_count, self.workers)
-        owner = [g for g, block in enumerate(owned) for _ in block]
+        owner = owners(owned)
         prepared = index_genesis(genesis, shard_count)
         check_limits(prepared, shard_count, len(batches))
         prepared.lookup()

@@ -58,7 +58,8 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from altledger.fast.twopc import memfile, wire
-from altledger.fast.twopc.batch import BatchResult, GroupFinal, NeedsPython, NotATransaction, blocks, group_class, merge
+from altledger.fast.twopc.batch import (BatchResult, GroupFinal, NeedsPython, NotATransaction, blocks, group_class,
+                                        merge, owners)
 from altledger.fast.twopc.ingest import Part, chunk_bounds
 from altledger.fast.twopc.phases import GroupPhases, PhaseClock
 from altledger.reference.encoding import CrossAgentTx
@@ -449,7 +450,7 @@ def run_in_workers(shard_count: int, genesis: Mapping[bytes, int], batches: list
     run_started = time.perf_counter()
     _EXITING[:] = [process for process in _EXITING if process.is_alive()]     # is_alive reaps the exited
     owned = blocks(shard_count, workers)
-    owner = [g for g, block in enumerate(owned) for _ in block]
+    owner = owners(owned)
     group_class(engine)                  # imported here, once, not in every worker
     shared: tuple = ()
     if engine == "numba":
