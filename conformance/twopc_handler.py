@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from altledger.reference.encoding import CrossAgentTx
+from altledger.reference.encoding import CrossAgentTx, shard_index
 from altledger.reference.errors import InputFileError
 from altledger.conformance.twopc_backends import TwopcBackend
 from altledger.conformance.twopc_json import (TxTable, envelope_json, log_writes_json, read_input,
@@ -157,7 +157,7 @@ def outcomes_from_snapshot(snap: dict) -> dict[str, str]:
     for entry in snap["transactions"]:
         txid = entry["txid"]
         tx = CrossAgentTx.decode(bytes.fromhex(entry["encoding"]))
-        homes = [int.from_bytes(leg.agent, "big") % shard_count for leg in tx.legs]
+        homes = [shard_index(leg.agent, shard_count) for leg in tx.legs]
         participants = sorted(set(homes))
         coordinator = next(h for h, leg in zip(homes, tx.legs) if leg.kind.name == "DEBIT")
         states = []

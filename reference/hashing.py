@@ -50,5 +50,16 @@ def shard_of(name: str, shard_count: int) -> int:
     """
     if shard_count <= 0:
         raise ValueError(f"shard_count must be positive, got {shard_count}")
-    digest = blake2b_256(normalise_agent_name(name).encode("utf-8"))
-    return int.from_bytes(digest, "big") % shard_count
+    return shard_index(blake2b_256(normalise_agent_name(name).encode("utf-8")), shard_count)
+
+
+def shard_index(agent: bytes, shard_count: int) -> int:
+    """The shard formula alone: ``agent`` (an ``AgentId``, the digest above) read as a big-endian
+    integer, mod ``shard_count`` — without the checks of ``shard_of`` and
+    ``encoding.shard_of_agent``, which call it.
+
+    For callers whose ids and shard count were checked where they entered (the fast
+    implementations, once per agent met, and the conformance handler): the formula is written here
+    once, not at each of them.
+    """
+    return int.from_bytes(agent, "big") % shard_count

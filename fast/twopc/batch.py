@@ -63,7 +63,7 @@ from altledger.fast.twopc.codes import COMMITTED, PREPARED, REASON_BITS, no_key
 from altledger.fast.twopc.phases import GroupPhases
 from altledger.fast.twopc.shard import FastShard
 from altledger.fast.twopc.txtable import AgentTable, TxTable
-from altledger.reference.encoding import CrossAgentTx, LegKind
+from altledger.reference.encoding import CrossAgentTx, LegKind, shard_index
 
 
 def blocks(shard_count: int, groups: int) -> list[range]:
@@ -132,7 +132,7 @@ class ShardGroup:
         self.table = TxTable(self.agents)
         self.shards = {s: FastShard(s, self.table) for s in owned}
         for agent, amount in genesis.items():                 # §2.1: genesis balances of our agents
-            if amount and self.mine[int.from_bytes(agent, "big") % shard_count]:
+            if amount and self.mine[shard_index(agent, shard_count)]:
                 a = self.agents.intern(agent)
                 self.shards[self.agents.shard[a]].bal[a] = amount
         self.batches = batches
@@ -185,7 +185,7 @@ class ShardGroup:
             for leg in legs:                                   # shard(a) = int_be(AgentId) mod K (§2.2)
                 s = agent_shard.get(leg.agent)
                 if s is None:
-                    s = agent_shard[leg.agent] = int.from_bytes(leg.agent, "big") % shard_count
+                    s = agent_shard[leg.agent] = shard_index(leg.agent, shard_count)
                 shards.append(s)
                 if mine[s]:
                     relevant = True

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from altledger.fast.twopc.shard import FastShard
 from altledger.fast.twopc.txtable import AgentTable, TxTable
-from altledger.reference.encoding import CrossAgentTx, LegKind
+from altledger.reference.encoding import CrossAgentTx, LegKind, shard_index
 from altledger.reference.twopc.cluster import OPERATION_NAMES, Operation, check_cluster_parameters
 from altledger.reference.twopc.txfacts import txid_of
 
@@ -208,7 +208,7 @@ def run_round_schedule(cluster: Cluster, txs: Iterable[CrossAgentTx],
 
     def coordinator(tx: CrossAgentTx) -> int:               # §3.4, without registering tx yet
         first_debit = next(leg for leg in tx.legs if leg.kind is LegKind.DEBIT)
-        return int.from_bytes(first_debit.agent, "big") % cluster.shard_count
+        return shard_index(first_debit.agent, cluster.shard_count)
 
     def note(result: Applied) -> None:
         applied.append(result)

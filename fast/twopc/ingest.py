@@ -34,7 +34,7 @@ import numpy as np
 
 from altledger.fast.twopc import wire
 from altledger.fast.twopc.codes import WORKING
-from altledger.reference.encoding import CrossAgentTx, LegKind
+from altledger.reference.encoding import CrossAgentTx, LegKind, shard_index
 
 if TYPE_CHECKING:
     from altledger.fast.twopc.arraygroup import ArrayShardGroup
@@ -83,8 +83,8 @@ def _content(tx: CrossAgentTx | bytes) -> tuple | bytes:
 def shards_of(ids: list[bytes], count: int) -> np.ndarray:
     """``int_be(id) mod count`` for each agent id (§2.2).  For 32-byte ids (every ``AgentId``) and
     ``count < 2^31``, with NumPy: the id as four big-endian 64-bit words, Horner's rule in base
-    ``2^64 mod count``, reducing after each word (every intermediate stays below ``2^63``); else one
-    Python ``int.from_bytes`` per id (``reference.encoding.shard_of_agent`` without its checks)."""
+    ``2^64 mod count``, reducing after each word (every intermediate stays below ``2^63``); else
+    ``reference.encoding.shard_index`` per id (the formula itself, without its checks)."""
     width = 32
     if ids and count < 1 << 31 and set(map(len, ids)) == {width}:
         words = np.frombuffer(b"".join(ids), dtype=">u8").reshape(-1, width // 8)
@@ -93,7 +93,7 @@ def shards_of(ids: list[bytes], count: int) -> np.ndarray:
         for column in range(width // 8):
             remainder = (remainder * base + words[:, column] % modulus) % modulus
         return remainder.astype(np.int64)
-    return np.array([int.from_bytes(agent, "big") % count for agent in ids], dtype=np.int64)
+    return np.array([shard_index(agent, count) for agent in ids], dtype=np.int64)
 
 
 INGEST_SHARE_PER_CHUNK = 6

@@ -19,7 +19,7 @@ encoding come from the shared reference codec (``tx.encode()``,
 
 from __future__ import annotations
 
-from altledger.reference.encoding import CrossAgentTx, LegKind
+from altledger.reference.encoding import CrossAgentTx, LegKind, shard_index
 from altledger.reference.twopc.txfacts import txid_of
 
 Leg = tuple[int, bool, int, int]          # (agent index, is_debit, amount, nonce)
@@ -41,8 +41,7 @@ class AgentTable:
         if found is None:
             found = self.index[agent] = len(self.ids)
             self.ids.append(agent)
-            # shard(a) = int_be(AgentId(a)) mod K (§2.2; reference.encoding.shard_of_agent)
-            self.shard.append(int.from_bytes(agent, "big") % self.shard_count)
+            self.shard.append(shard_index(agent, self.shard_count))          # §2.2
         return found
 
 

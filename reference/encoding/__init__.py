@@ -17,7 +17,7 @@ Hypothesis strategies for every type live in
 is a test dependency, not a runtime one).
 """
 
-from altledger.reference.encoding.agents import agent_id, shard_of_agent
+from altledger.reference.encoding.agents import agent_id, shard_index, shard_of_agent
 from altledger.reference.encoding.bitmap import EMPTY_SIGNER_SET, SignerSet
 from altledger.reference.encoding.codec import InvalidValueError
 from altledger.reference.encoding.events import MAX_EVENT_TRANSACTIONS, Event
@@ -38,6 +38,6 @@ __all__ = [
     "MAX_EVENT_TRANSACTIONS", "MAX_LEGS", "MAX_USER_DATA", "MIN_LEGS", "Outcome", "OutcomeRecord", "Prepare",
     "PreparedRecord", "Query", "QuorumCertificate", "SignerSet", "TimeoutCertificate", "TimeoutVote",
     "Transaction", "VALUE_TYPES", "Value", "Vote", "VoteMsg", "VoteReason", "VoteValue", "ZERO_HASH",
-    "agent_id", "decode", "encode", "qc_message", "shard_of_agent", "timeout_message", "value_from_json",
-    "value_to_json",
+    "agent_id", "decode", "encode", "qc_message", "shard_index", "shard_of_agent", "timeout_message",
+    "value_from_json", "value_to_json",
 ]

@@ -10,7 +10,7 @@ any value on the wire without knowing the name.
 
 from __future__ import annotations
 
-from altledger.reference.hashing import blake2b_256, normalise_agent_name
+from altledger.reference.hashing import blake2b_256, normalise_agent_name, shard_index
 
 
 def agent_id(name: str) -> bytes:
@@ -28,4 +28,4 @@ def shard_of_agent(agent: bytes, shard_count: int) -> int:
         raise ValueError(f"shard_count must be an int in 1..2**32, got {shard_count!r}")
     if type(agent) is not bytes or len(agent) != 32:
         raise ValueError("an AgentId is 32 bytes")
-    return int.from_bytes(agent, "big") % shard_count
+    return shard_index(agent, shard_count)
