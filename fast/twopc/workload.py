@@ -21,7 +21,8 @@ import random
 from dataclasses import dataclass
 
 from altledger.fast.twopc.batch import InProcessGroup, drive
-from altledger.reference.encoding import CrossAgentTx, Leg, LegKind, agent_id
+from altledger.reference.encoding import CrossAgentTx, agent_id
+from altledger.reference.twopc.simulate import draw_legs
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,6 @@ class TransferWorkload:
     resubmit: float = 0.01
 
 
-def _split(rng: random.Random, total: int, parts: int) -> list[int]:
-    cuts = sorted(rng.sample(range(1, total), parts - 1)) if parts > 1 else []
-    bounds = [0, *cuts, total]
-    return [bounds[i + 1] - bounds[i] for i in range(parts)]
-
-
 def make_workload(seed: int, workload: TransferWorkload) -> tuple[dict[bytes, int], list[list[CrossAgentTx]]]:
     """``(genesis, batches)`` for ``workload``, determined by ``seed``."""
     if workload.agents < workload.max_legs or not 2 <= workload.max_legs <= 16:
@@ -65,40 +60,25 @@ def make_workload(seed: int, workload: TransferWorkload) -> tuple[dict[bytes, in
     state = runner.group
     created: list[CrossAgentTx] = []
 
-    def store_nonce(agent: bytes) -> int:
+    planned: dict[bytes, int] = {}
+
+    def next_nonce(agent: bytes) -> int:
+        """The payer's nonce after the store's and after its earlier debits in this batch (as if they
+        commit; recorded before ``draw_legs`` may make it wrong)."""
         a = state.agents.index.get(agent)
-        return 0 if a is None else state.shards[state.agents.shard[a]].nonce.get(a, 0)
+        stored = 0 if a is None else state.shards[state.agents.shard[a]].nonce.get(a, 0)
+        nonce = planned[agent] = max(stored, planned.get(agent, 0)) + 1
+        return nonce
 
     while len(created) < workload.transfers:
-        planned: dict[bytes, int] = {}
+        planned.clear()
         batch: list[CrossAgentTx] = []
         while len(batch) < workload.batch and len(created) < workload.transfers:
             if created and rng.random() < workload.resubmit:
                 batch.append(rng.choice(created))
                 continue
-            count = rng.randint(2, workload.max_legs)
-            chosen: list[bytes] = []
-            while len(chosen) < count:
-                agent = rng.choice(hot if hot and rng.random() < workload.hot_share else ids)
-                if agent not in chosen:
-                    chosen.append(agent)
-            debits = rng.randint(1, count - 1)
-            total = rng.randint(count, max(count, workload.max_amount))
-            if rng.random() < workload.overdraft:
-                total = workload.max_balance * count + rng.randint(1, 100)
-            debit_amounts, credit_amounts = _split(rng, total, debits), _split(rng, total, count - debits)
-            legs = []
-            for i, agent in enumerate(chosen):
-                if i < debits:
-                    nonce = max(store_nonce(agent), planned.get(agent, 0)) + 1
-                    planned[agent] = nonce
-                    if rng.random() < workload.bad_nonce:
-                        nonce = rng.choice([n for n in (nonce - 1, nonce + 1, nonce + 2) if n >= 1])
-                    legs.append(Leg(agent, LegKind.DEBIT, debit_amounts[i], nonce))
-                else:
-                    legs.append(Leg(agent, LegKind.CREDIT, credit_amounts[i - debits], 0))
-            legs.sort(key=lambda leg: leg.agent)
-            tx = CrossAgentTx(legs=tuple(legs), user_data=f"w{len(created) + 1}".encode())
+            legs = draw_legs(rng, workload, ids, hot, lambda agent: agent, next_nonce)     # agents by id
+            tx = CrossAgentTx(legs=legs, user_data=f"w{len(created) + 1}".encode())
             created.append(tx)
             batch.append(tx)
         batches.append(batch)

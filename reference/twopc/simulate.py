@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field, fields
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from altledger.reference.encoding import CrossAgentTx, Leg, LegKind, VoteReason, VoteValue, agent_id, shard_of_agent
 from altledger.reference.twopc.cluster import Applied, Cluster, Operation, run_round_schedule
@@ -36,6 +36,8 @@ from altledger.reference.twopc.log import RmState
 from altledger.reference.twopc.scenario import Scenario
 from altledger.reference.twopc.state import Phase
 from altledger.reference.twopc.txfacts import coordinator_of, participants_of, txid_of
+
+T = TypeVar("T")
 
 Observer = Callable[[Cluster, Applied], None]
 
@@ -222,39 +224,58 @@ def split(rng: random.Random, total: int, parts: int) -> list[int]:
     return [bounds[i + 1] - bounds[i] for i in range(parts)]
 
 
-def make_tx(rng: random.Random, workload: Workload, names: list[str], hot: list[str], cluster: Cluster,
-            serial: int, planned: Iterable[CrossAgentTx] = ()) -> CrossAgentTx:
-    """One transaction; debits carry the payer's next nonce as the store shows it now, unless made wrong.
+def draw_legs(rng: random.Random, shape: Any, population: Sequence[T], hot: Sequence[T],
+              agent_of: Callable[[T], bytes], next_nonce: Callable[[bytes], int]) -> tuple[Leg, ...]:
+    """The legs of one random transfer, in canonical order (§3.1): 2 … ``shape.max_legs`` distinct
+    agents drawn from ``population`` (from ``hot`` with chance ``shape.hot_share``), 1 … count − 1 of
+    them payers; the amount is at most ``shape.max_amount``, or more than its payers can hold
+    (chance ``shape.overdraft``), split at random.  A debit carries ``next_nonce(payer)``, made wrong
+    with chance ``shape.bad_nonce``.
 
-    ``planned`` are transactions created but not yet run: a payer they debit
-    gets the nonce after theirs, as if they commit.
+    Shared by this simulator (``make_tx``: agents by name) and the fast batch workload
+    (``fast.twopc.workload``: agents by id), so both draw the same way; ``shape`` is either one's
+    workload.  The draws' order is part of every seeded run: changing it changes the vectors.
     """
-    later = {leg.agent: leg.nonce for tx in planned for leg in tx.legs if leg.kind is LegKind.DEBIT}
-    count = rng.randint(2, min(workload.max_legs, len(names)))
-    chosen: list[str] = []
+    count = rng.randint(2, min(shape.max_legs, len(population)))
+    chosen: list[T] = []
     while len(chosen) < count:
-        pool = hot if hot and rng.random() < workload.hot_share else names
-        name = rng.choice(pool)
-        if name not in chosen:
-            chosen.append(name)
+        item = rng.choice(hot if hot and rng.random() < shape.hot_share else population)
+        if item not in chosen:
+            chosen.append(item)
     debits = rng.randint(1, count - 1)
-    total = rng.randint(count, max(count, workload.max_amount))
-    if rng.random() < workload.overdraft:
-        total = workload.max_balance * count + rng.randint(1, 100)
+    total = rng.randint(count, max(count, shape.max_amount))
+    if rng.random() < shape.overdraft:
+        total = shape.max_balance * count + rng.randint(1, 100)
     debit_amounts, credit_amounts = split(rng, total, debits), split(rng, total, count - debits)
     legs = []
-    for i, name in enumerate(chosen):
-        agent = agent_id(name)
+    for i, item in enumerate(chosen):
+        agent = agent_of(item)
         if i < debits:
-            nonce = max(cluster.shards[shard_of_agent(agent, cluster.shard_count)].nonce(agent),
-                        later.get(agent, 0)) + 1
-            if rng.random() < workload.bad_nonce:
+            nonce = next_nonce(agent)
+            if rng.random() < shape.bad_nonce:
                 nonce = rng.choice([n for n in (nonce - 1, nonce + 1, nonce + 2) if n >= 1])
             legs.append(Leg(agent, LegKind.DEBIT, debit_amounts[i], nonce))
         else:
             legs.append(Leg(agent, LegKind.CREDIT, credit_amounts[i - debits], 0))
     legs.sort(key=lambda leg: leg.agent)
-    return CrossAgentTx(legs=tuple(legs), user_data=f"t{serial}".encode())
+    return tuple(legs)
+
+
+def make_tx(rng: random.Random, workload: Workload, names: list[str], hot: list[str], cluster: Cluster,
+            serial: int, planned: Iterable[CrossAgentTx] = ()) -> CrossAgentTx:
+    """One transaction (``draw_legs``); debits carry the payer's next nonce as the store shows it now,
+    unless made wrong.
+
+    ``planned`` are transactions created but not yet run: a payer they debit
+    gets the nonce after theirs, as if they commit.
+    """
+    later = {leg.agent: leg.nonce for tx in planned for leg in tx.legs if leg.kind is LegKind.DEBIT}
+
+    def next_nonce(agent: bytes) -> int:
+        return max(cluster.shards[shard_of_agent(agent, cluster.shard_count)].nonce(agent), later.get(agent, 0)) + 1
+
+    legs = draw_legs(rng, workload, names, hot, agent_id, next_nonce)
+    return CrossAgentTx(legs=legs, user_data=f"t{serial}".encode())
 
 
 def unfinished(cluster: Cluster, tx: CrossAgentTx) -> bool:
