@@ -13,7 +13,14 @@ Checks:
   and every fame decision and delivered event each member's reference
   consensus takes along the way) are accepted by TLC;
 * the negative control: one of those traces with its first fame decision
-  flipped is rejected by TLC at that line.
+  flipped is rejected by TLC at that line;
+* a run that reaches a coin round (§6.3), which uniform gossip does not: the
+  seeded adversarial DAG of the vector ``dag/adversarial/coin-steers-election``
+  replayed as a run (:func:`altledger.reference.abft.simulate.run_of_dag`),
+  accepted; and its negative control, the same trace with every event's coin
+  inverted, rejected exactly at the first decision a coin steers (found by
+  re-running the reference with the coin inverted: the first line where the
+  two traces differ).
 """
 
 from __future__ import annotations
@@ -109,9 +116,91 @@ def _corrupted_trace(progress: Progress) -> Outcome:
     return rejected_at(verdict, line)
 
 
+COIN_VECTOR = "coin-steers-election"
+"""The adversarial DAG whose trace reaches a coin round (``abft_vectors.ADVERSARIAL``)."""
+
+
+def coin_run() -> Any:
+    """``COIN_VECTOR``'s DAG as a run (``run_of_dag``): TLC then meets coin votes that steer decisions."""
+    from altledger.conformance import abft_dags
+    from altledger.conformance.abft_vectors import ADVERSARIAL
+    from altledger.reference.abft.simulate import run_of_dag
+    _, _, generator, kwargs = next(entry for entry in ADVERSARIAL if entry[0] == COIN_VECTOR)
+    return run_of_dag(getattr(abft_dags, generator)(**kwargs), [f"m{i}" for i in range(kwargs.get("forkers", 0))])
+
+
+def invert_coins(path: Path) -> None:
+    """Flip the coin bit (§6.3: the least significant bit of the signature's middle byte) of every event
+    in a trace, in the create steps' parameters and in the ``events`` they write.  (The projection keeps
+    the coin byte in the middle, and orders never depend on it: ``reference.abft.trace``.)"""
+    def flip(signature: list[int]) -> None:
+        signature[len(signature) // 2] ^= 1
+
+    lines = path.read_text().splitlines()
+    for number in range(1, len(lines)):
+        step = json.loads(lines[number])
+        if "sig" in step["params"]:
+            flip(step["params"]["sig"])
+        for record in step["changed"].get("events", []):
+            flip(record["sig"])
+        lines[number] = json.dumps(step)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def first_coin_steered_line(run: Any, path: Path) -> int:
+    """The first line of ``run``'s trace that changes when the reference's coin is inverted (written to
+    ``path``); ``AssertionError`` if none does (the run would check no coin)."""
+    from unittest import mock
+
+    from altledger.reference.abft import hashgraph
+    from altledger.reference.abft.trace import write_trace
+    write_trace(run, path)
+    right = path.read_text().splitlines()
+    coin = hashgraph.coin
+    with mock.patch.object(hashgraph, "coin", lambda g, y: not coin(g, y)):
+        write_trace(run, path)
+    inverted = path.read_text().splitlines()
+    differing = [n for n, (a, b) in enumerate(zip(right, inverted), start=1) if a != b]
+    if not differing and len(right) == len(inverted):
+        raise AssertionError(f"no coin steers anything in {COIN_VECTOR}'s trace")
+    return differing[0] if differing else min(len(right), len(inverted)) + 1
+
+
+def _coin_trace(progress: Progress) -> Outcome:
+    from altledger.reference.abft.trace import write_trace
+    from altledger.tla.trace import validate_trace
+    run = coin_run()
+    with tempfile.TemporaryDirectory(prefix="altledger-abft-coin-trace-") as tmp:
+        path = Path(tmp) / "coin.trace.jsonl"
+        summary = write_trace(run, path)
+        progress(f"validating {COIN_VECTOR} ({summary.steps} steps) with TLC")
+        verdict = validate_trace(path, TLA_DIR)
+    data = {"vector": COIN_VECTOR, "steps": summary.steps, "actions": summary.counts, **verdict.as_json()}
+    if verdict.accepted:
+        return Outcome(True, f"{COIN_VECTOR}: {summary.steps} steps accepted ({verdict.seconds:.1f} s)", "", data)
+    return Outcome(False, "rejected", verdict.summary(), data)
+
+
+def _coin_inverted_trace(progress: Progress) -> Outcome:
+    from altledger.reference.abft.trace import write_trace
+    from altledger.tla.trace import validate_trace
+    run = coin_run()
+    with tempfile.TemporaryDirectory(prefix="altledger-abft-coin-bad-") as tmp:
+        path = Path(tmp) / "coin.trace.jsonl"
+        line = first_coin_steered_line(run, path)
+        write_trace(run, path)
+        invert_coins(path)
+        progress(f"validating {COIN_VECTOR} with every coin inverted (first steered decision: line {line})")
+        verdict = validate_trace(path, TLA_DIR)
+    return rejected_at(verdict, line)
+
+
 def checks() -> list[Check]:
     return suite_checks(suite("abft")) + [
         Check(GROUP, "ABFT: seeded gossip runs with and without forks accepted", _simulation_traces),
         Check(GROUP, "ABFT: trace with a flipped fame decision rejected at its line (negative control)",
               _corrupted_trace),
+        Check(GROUP, "ABFT: a run reaching coin rounds (adversarial DAG) accepted", _coin_trace),
+        Check(GROUP, "ABFT: that run with every coin inverted rejected at the first steered decision "
+                     "(negative control)", _coin_inverted_trace),
     ]

@@ -283,3 +283,49 @@ class _Run:
             self.latest[witness] = self.create(witness, self.latest[witness], second, self.timestamp(witness))
             self.forks += 1
         self.latest[b] = first
+
+
+def run_of_dag(dag: Dag, forkers: Sequence[str] = ()) -> Simulation:
+    """A DAG made without gossip (a conformance vector's, say) as a run whose log has only what each
+    creator needed: before creating an event, its creator learns whatever of its parents' ancestry
+    it did not know yet, parents first; nobody else learns anything.  ``step`` counts the events
+    created before (there are no syncs).
+
+    So the trace of this run (``trace.write_trace``) checks each creator's view as the DAG grows,
+    through exactly the events the DAG has, in its order: a seeded adversarial DAG can bring TLC a
+    coin round (§6.3) that uniform gossip never reaches.  ``forkers`` (member names) must name
+    every member whose events are not each on its previous one (the model's ``Forking``).
+    Signatures are left as the DAG has them (the trace carries no keys).
+    """
+    names = {member.public_key: member.id for member in dag.members}
+    label = {x: dag.label(x) for x in dag}
+    known: dict[str, set[bytes]] = {member.id: set() for member in dag.members}
+    log = GossipLog([member.id for member in dag.members], list(forkers))
+    children: dict[tuple[str, bytes | None], int] = {}       # (creator, self-parent) -> events on it
+
+    def learn(member: str, step: int, x: bytes | None) -> None:
+        """``member`` learns ``x`` and what it lacks of its ancestry, parents first (no recursion:
+        a chain can be longer than Python's stack)."""
+        pending = [(x, False)]
+        while pending:
+            y, parents_done = pending.pop()
+            if y is None or y in known[member]:
+                continue
+            if parents_done:
+                known[member].add(y)
+                log.operations.append(Learn(step, member, label[y], "dag"))
+            else:
+                event = dag.event(y)
+                pending += [(y, True), (event.other_parent, False), (event.self_parent, False)]
+
+    for step, x in enumerate(dag):                   # insertion order: parents first (§2.2.4)
+        event = dag.event(x)
+        member = names[event.creator]
+        learn(member, step, event.self_parent)
+        learn(member, step, event.other_parent)
+        known[member].add(x)
+        log.operations.append(Create(step, member, label[x], label.get(event.self_parent),
+                                     label.get(event.other_parent)))
+        children[member, event.self_parent] = children.get((member, event.self_parent), 0) + 1
+    forks = sum(count - 1 for count in children.values())     # a second parentless event is a fork too
+    return Simulation(dag, log, list(forkers), {}, [], forks)
