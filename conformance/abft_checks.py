@@ -148,8 +148,8 @@ def invert_coins(path: Path) -> None:
 
 
 def first_coin_steered_line(run: Any, path: Path) -> int:
-    """The first line of ``run``'s trace that changes when the reference's coin is inverted (written to
-    ``path``); ``AssertionError`` if none does (the run would check no coin)."""
+    """Write ``run``'s trace to ``path``; return the first line of it that changes when the reference's
+    coin is inverted (that trace goes beside it); ``AssertionError`` if none does (no coin is checked)."""
     from unittest import mock
 
     from altledger.reference.abft import hashgraph
@@ -157,9 +157,10 @@ def first_coin_steered_line(run: Any, path: Path) -> int:
     write_trace(run, path)
     right = path.read_text().splitlines()
     coin = hashgraph.coin
+    beside = path.with_name(path.name + ".coin-inverted")
     with mock.patch.object(hashgraph, "coin", lambda g, y: not coin(g, y)):
-        write_trace(run, path)
-    inverted = path.read_text().splitlines()
+        write_trace(run, beside)
+    inverted = beside.read_text().splitlines()
     differing = [n for n, (a, b) in enumerate(zip(right, inverted), start=1) if a != b]
     if not differing and len(right) == len(inverted):
         raise AssertionError(f"no coin steers anything in {COIN_VECTOR}'s trace")
@@ -182,13 +183,11 @@ def _coin_trace(progress: Progress) -> Outcome:
 
 
 def _coin_inverted_trace(progress: Progress) -> Outcome:
-    from altledger.reference.abft.trace import write_trace
     from altledger.tla.trace import validate_trace
     run = coin_run()
     with tempfile.TemporaryDirectory(prefix="altledger-abft-coin-bad-") as tmp:
         path = Path(tmp) / "coin.trace.jsonl"
         line = first_coin_steered_line(run, path)
-        write_trace(run, path)
         invert_coins(path)
         progress(f"validating {COIN_VECTOR} with every coin inverted (first steered decision: line {line})")
         verdict = validate_trace(path, TLA_DIR)

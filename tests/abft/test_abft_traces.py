@@ -9,7 +9,6 @@ About 85 s in all.
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -204,7 +203,6 @@ def test_inverted_coins_are_rejected_at_the_first_decision_a_coin_steers(tmp_pat
     run = coin_run()
     path = tmp_path / "coin.trace"
     line = first_coin_steered_line(run, path)
-    write_trace(run, path)
     before = lines(path)
     invert_coins(path)
     after = lines(path)
