@@ -234,6 +234,13 @@ def test_unparsable_operation_file_names_the_line(tmp_path):
         load_scenario(path)
 
 
+def test_operation_file_that_is_not_utf8_names_the_byte(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_bytes(b'{"format": "\xff"}')
+    with pytest.raises(InputFileError, match=r"bad\.json: .*not UTF-8: invalid start byte at byte 12"):
+        load_scenario(path)
+
+
 def test_transactions_may_be_given_by_encoding():
     data = valid_file()
     tx = scenario_from_json(valid_file()).transactions["t1"]
