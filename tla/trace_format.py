@@ -87,6 +87,10 @@ def _value(data: Any, where: str, item: str, path: str) -> Any:
     if _has_model_value(value):
         raise InputFileError(where, item, f"{path}: model values (#unserializable) cannot appear in a trace; "
                                           "use strings for identities")
+    try:                                # what TLA+ cannot write (a non-ASCII string) is refused here, at its line
+        to_tla(value)
+    except ValueError as exc:
+        raise InputFileError(where, item, f"{path}: {exc}") from None
     return value
 
 

@@ -83,6 +83,8 @@ def header_with(**changes):
     ([HEADER, {"action": "Produce", "params": {"p": "p1"}, "changed": []}], 2, "JSON object"),
     ([HEADER, {"action": "Produce", "params": {"p": "p1"}, "extra": 1}], 2, "unknown key"),
     ([HEADER, {"action": "Produce", "params": {"p": {"#set": 1}}}], 2, "/params/p"),
+    ([HEADER, {"action": "Produce", "params": {"p": "p\u00e9"}}], 2, "/params/p: character 'é' cannot appear"),
+    ([header_with(constants={"N": "tab\u0001"})], 1, "/constants/N: character"),
     ([HEADER, STEP, STEP, {"action": "Done", "changed": {"buffer": {"#map": [[1]]}}}], 4, "pair"),
 ])
 def test_malformed_traces_are_located(tmp_path, lines, line, reason):
