@@ -165,7 +165,7 @@ def parse_step(line: str, where: str, number: int, header: TraceHeader) -> Trace
     if extra:
         raise InputFileError(where, "step", f"unknown key(s) {', '.join(extra)}; a step has action, params, changed")
     action = data.get("action")
-    if action not in header.actions:
+    if not isinstance(action, str) or action not in header.actions:
         raise InputFileError(where, "step", f"action {action!r} is not in the header's actions table "
                                             f"({', '.join(header.actions)})")
     params = data.get("params", {})

@@ -77,6 +77,7 @@ def header_with(**changes):
     ([header_with(constants={"N": {"#unserializable": "m"}})], 1, "model values"),
     ([HEADER, "{oops"], 2, "not JSON"),
     ([HEADER, STEP, {"action": "Fly"}], 3, "not in the header's actions"),
+    ([HEADER, {"action": ["Produce"]}], 2, "not in the header's actions"),
     ([HEADER, {"action": "Produce", "params": {"q": "p1"}}], 2, "params must be exactly"),
     ([HEADER, {"action": "Produce"}], 2, "params must be exactly"),
     ([HEADER, {"action": "Produce", "params": {"p": "p1"}, "changed": {"bogus": 1}}], 2, "not among"),
