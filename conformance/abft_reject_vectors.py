@@ -123,6 +123,8 @@ def schema_vectors(base: Base) -> list[dict[str, Any]]:
     stake["members"][1]["stake"] = 0
     coin = base.copy()
     coin["params"]["coin_period"] = 2
+    huge_coin = base.copy()
+    huge_coin["params"]["coin_period"] = 2 ** 63
     return [
         reject_vector("schema", "top-level-array", "The document is a JSON array, not an object.", "[]\n",
                       "schema", {}),
@@ -132,6 +134,8 @@ def schema_vectors(base: Base) -> list[dict[str, Any]]:
                       with_event("m1.1", colour="blue"), "schema", {"event": "m1.1"}),
         reject_vector("schema", "coin-period-2", "params.coin_period is 2; it must be an integer > 2 (§1.4).",
                       text(coin), "schema", {}, extra=("§1.4",)),
+        reject_vector("schema", "coin-period-2-to-the-63", "params.coin_period is 2^63; it must be below 2^63, "
+                      "a signed 64-bit integer (§1.4).", text(huge_coin), "schema", {}, extra=("§1.4",)),
         reject_vector("schema", "no-members", "The members list is empty (and so are the events): §9.1 asks for "
                       "a non-empty list.", text(dict(base.copy(), members=[], events=[])), "schema", {}),
         reject_vector("schema", "stake-zero", "Member m1 has stake 0; stakes are integers >= 1 (§1.2).",

@@ -38,12 +38,13 @@ class Member:
 
 # spec/abft.md §9.1: S < 2^61, so that 3*S (every threshold test, §1.3) fits a signed 64-bit integer.
 MAX_TOTAL_STAKE = 2 ** 61
+MAX_COIN_PERIOD = 2 ** 63      # §1.4: a signed 64-bit integer, as the fast state holds it
 
 
 def check_params(members: Sequence[Member], coin_period: int) -> str | None:
     """Why ``members``/``coin_period`` cannot form a DAG's parameters, or None (§1.2, §1.4)."""
-    if isinstance(coin_period, bool) or not isinstance(coin_period, int) or coin_period <= 2:
-        return f"coin_period must be an integer > 2 (spec/abft.md §1.4), got {coin_period!r}"
+    if isinstance(coin_period, bool) or not isinstance(coin_period, int) or not 2 < coin_period < MAX_COIN_PERIOD:
+        return f"coin_period must be an integer > 2 and below 2^63 (spec/abft.md §1.4), got {coin_period!r}"
     if not members:
         return "there must be at least one member"
     ids, keys = set(), set()

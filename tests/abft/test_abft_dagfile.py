@@ -159,6 +159,14 @@ def test_total_stake_bound(doc):
     parse_dag_text(json.dumps(doc), SOURCE)
 
 
+def test_coin_period_bound(doc):
+    """§1.4: 2 < coin_period < 2^63, a signed 64-bit integer (the fast state and fixed-width clients)."""
+    doc["params"]["coin_period"] = 2 ** 63
+    assert "params.coin_period: 9223372036854775808 is greater than the maximum of 9223372036854775807" in rejection(doc)
+    doc["params"]["coin_period"] = 2 ** 63 - 1
+    parse_dag_text(json.dumps(doc), SOURCE)
+
+
 def test_bad_hex(doc):
     sig = doc["events"][3]["signature"]
     doc["events"][3]["signature"] = sig[:5] + "z" + sig[6:]

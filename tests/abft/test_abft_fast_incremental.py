@@ -26,6 +26,7 @@ from altledger.reference.abft import consensus as reference
 from altledger.reference.abft.backends import incremental_steps
 from altledger.reference.abft.dag import Dag, Member
 from altledger.reference.abft.simulate import parse_stakes, simulate
+from altledger.reference.errors import InputFileError
 from altledger.reference.encoding import Event
 
 
@@ -217,8 +218,21 @@ def test_stakes_at_the_64_bit_boundary():
     same(expected, outputs[len(g)])
 
 
+def test_the_largest_coin_period_orders_alike():
+    """§1.4 allows coin_period up to 2^63 - 1, which the fast state holds as an int64: no coin round is
+    ever reached, in either implementation, and the outputs agree."""
+    run = simulate(4, 120, 3, forkers=1, coin_period=3)
+    g = Dag(run.dag.members, 2 ** 63 - 1)
+    for x in run.dag:
+        g.add(run.dag.event(x), run.dag.label(x), check_signature=False)
+    expected = reference.consensus_output(g)
+    assert expected["order"]
+    same(expected, fast.consensus_output(g))
+    with pytest.raises(InputFileError, match="below 2\\^63"):
+        Dag(run.dag.members, 2 ** 63)
+
+
 def test_invalid_events_are_rejected_like_the_reference():
-    from altledger.reference.errors import InputFileError
     run = simulate(3, 20, 4)
     session = fast.IncrementalConsensus(run.dag.members, run.dag.coin_period, "x.json")
     orphan = run.dag.event(run.dag.order[-1])
