@@ -215,7 +215,7 @@ def load_scenario(path: str | Path) -> Scenario:
         text = path.read_text()
     except OSError as error:
         raise _fail(str(path), "", f"cannot read: {error.strerror}") from None
-    except UnicodeDecodeError as error:          # JSON is UTF-8 (RFC 8259 §8.1)
+    except UnicodeDecodeError as error:          # JSON text is UTF-8 (RFC 8259, section 8.1)
         raise _fail(str(path), "", f"not UTF-8: {error.reason} at byte {error.start}") from None
     try:
         data = json.loads(text)
