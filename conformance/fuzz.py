@@ -35,7 +35,13 @@ TARGETS: dict[str, tuple[str, str]] = {
               "two-phase commit: reference vs fast Cluster under random §13.1 operations"),
     "abft": ("altledger.fast.abft.crosscheck:GossipMachine",
              "hashgraph: reference vs fast incremental after every event of random gossip with forks"),
+    "inputs": ("altledger.conformance.input_fuzz:InputFileMachine",
+               "mutated operation, DAG and trace files: a result or a typed error, never a traceback; "
+               "reference vs fast abft order"),
 }
+# how _print words a target's verdict: (nothing found, something found, what one step is)
+WORDING: dict[str, tuple[str, str, str]] = {"inputs": ("no failure found", "FAILURE FOUND", "files")}
+DIFFERENTIAL_WORDING = ("no difference found", "DIFFERENCE FOUND", "operations")
 STEPS_PER_EXAMPLE = 100          # the `fuzz` profile of tests/conftest.py
 FIRST_CHUNK = 10                 # examples in the first chunk; later chunks are sized to the time left
 
@@ -141,10 +147,11 @@ def _own_words(note: str, shrink_seconds: float) -> str:
 
 def _print(reports: list[FuzzReport]) -> None:
     for report in reports:
-        verdict = "no difference found" if report.passed else "DIFFERENCE FOUND"
+        nothing, something, steps = WORDING.get(report.target, DIFFERENTIAL_WORDING)
+        verdict = nothing if report.passed else something
         runs = "runs including shrinking" if not report.passed else "examples"
         click.echo(f"{report.target}: {verdict} in {report.examples} {runs} "
-                   f"(up to {STEPS_PER_EXAMPLE} operations each), {report.seconds} s, seed {report.seed}")
+                   f"(up to {STEPS_PER_EXAMPLE} {steps} each), {report.seconds} s, seed {report.seed}")
         if not report.passed:
             click.echo(report.failure)
             for note in report.reproduce:
@@ -161,7 +168,8 @@ def _print(reports: list[FuzzReport]) -> None:
               help="Cap on the time spent shrinking a difference once found.")
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 def fuzz_command(target: str, minutes: float, seed: int, shrink_seconds: float, as_json: bool) -> None:
-    """Differential fuzzing: reference vs fast under random operations (targets: twopc, or all)."""
+    """Long fuzzing runs: reference vs fast under random operations (twopc, abft), and mutated input
+    files through the commands that read them (inputs); or all three."""
     from rich.console import Console
 
     console = Console(stderr=True)
