@@ -116,7 +116,7 @@ class FastBackend:
         self.module = module
 
     def load_shard(self, data: dict, shard_count: int, txs: TxTable) -> Any:
-        return self.module.load_shard(data, shard_count, dict(txs.by_txid))
+        return self.module.load_shard(data, shard_count, dict(txs.by_txid), "/state")   # paths as the reference's
 
     def step(self, state: Any, event: Input) -> StepOutput:
         result = self.module.step(state, event)

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from altledger.reference.encoding import (CrossAgentTx, Prepare, PreparedRecord, value_from_json, value_to_json)
+from altledger.reference.encoding import (CommitDecisionRecord, CrossAgentTx, Prepare, PreparedRecord, shard_index,
+                                          value_from_json, value_to_json)
 from altledger.reference.errors import DecodeError, InputFileError
 from altledger.reference.twopc.log import Log, Record
 from altledger.reference.twopc.shard import Crash, Deliver, Flush, Input, Recover, Submit, Timeout
 from altledger.reference.twopc.snapshot import message_json, record_json, shard_json
 from altledger.reference.twopc.state import CoordEntry, Envelope, Message, Phase, ShardState
-from altledger.reference.twopc.txfacts import txid_of
+from altledger.reference.twopc.txfacts import coordinator_of, participants_of, txid_of
 
 RECORD_TYPES = ("PreparedRecord", "OutcomeRecord", "CommitDecisionRecord", "EndRecord")
 MESSAGE_TYPES = ("Prepare", "VoteMsg", "Decision", "Ack", "Query")
@@ -127,14 +128,20 @@ def read_transactions(data: Any, where: str = "/transactions") -> TxTable:
 
 # -- records, messages, envelopes -----------------------------------------------------
 
-def read_record(data: Any, txs: TxTable, where: str) -> Record:
+def read_record(data: Any, txs: TxTable, shard_count: int, where: str) -> Record:
     """A log record in its snapshot form."""
     if not isinstance(data, dict) or data.get("type") not in RECORD_TYPES:
         raise _fail(where, f"expected a record with type one of {', '.join(RECORD_TYPES)}, got {data!r}")
     if data["type"] == "PreparedRecord":
         _object(data, where, ("type", "txid"))
         return PreparedRecord(txs.tx(_hex32(data["txid"], f"{where}/txid"), f"{where}/txid"))
-    return value_from_json(data, where)   # type: ignore[return-value]
+    record = value_from_json(data, where)
+    tx = txs.tx(record.txid, f"{where}/txid")
+    if isinstance(record, CommitDecisionRecord) and record.participants != participants_of(tx, shard_count):
+        # §8.2, §9.2: the coordinator writes participants(t); any other list cannot come from a run
+        raise _fail(f"{where}/participants", f"the transaction's participants are "
+                                             f"{list(participants_of(tx, shard_count))}")
+    return record   # type: ignore[return-value]
 
 
 def read_message(data: Any, txs: TxTable, where: str) -> Message:
@@ -169,14 +176,16 @@ def read_shard(data: Any, shard_count: int, txs: TxTable, where: str = "/state")
     for name in ("log", "buffer", "store", "coord"):
         if not isinstance(data[name], list):
             raise _fail(f"{where}/{name}", "expected a JSON array")
-    log = Log().append([read_record(r, txs, f"{where}/log/{i}") for i, r in enumerate(data["log"])])
-    buffer = tuple(read_record(r, txs, f"{where}/buffer/{i}") for i, r in enumerate(data["buffer"]))
+    log = Log().append([read_record(r, txs, shard_count, f"{where}/log/{i}") for i, r in enumerate(data["log"])])
+    buffer = tuple(read_record(r, txs, shard_count, f"{where}/buffer/{i}") for i, r in enumerate(data["buffer"]))
     balances: dict[bytes, int] = {}
     nonces: dict[bytes, int] = {}
     for i, entry in enumerate(data["store"]):
         at = f"{where}/store/{i}"
         entry = _object(entry, at, ("agent", "balance", "nonce"))
         agent = _hex32(entry["agent"], f"{at}/agent")
+        if shard_index(agent, shard_count) != shard:                              # §2.2
+            raise _fail(f"{at}/agent", f"agent lives on shard {shard_index(agent, shard_count)}, not {shard}")
         balances[agent] = _decimal(entry["balance"], f"{at}/balance")
         nonces[agent] = _decimal(entry["nonce"], f"{at}/nonce")
     coord: dict[bytes, CoordEntry] = {}
@@ -190,10 +199,27 @@ def read_shard(data: Any, shard_count: int, txs: TxTable, where: str = "/state")
             if not isinstance(entry[name], list):
                 raise _fail(f"{at}/{name}", "expected a JSON array of shard numbers")
             sets[name] = tuple(_int(s, f"{at}/{name}/{j}", 0, shard_count - 1) for j, s in enumerate(entry[name]))
-        coord[_hex32(entry["txid"], f"{at}/txid")] = CoordEntry(
+        txid = _hex32(entry["txid"], f"{at}/txid")
+        _check_coord_entry(txs.tx(txid, f"{at}/txid"), shard, shard_count, entry["phase"], sets, at)
+        coord[txid] = CoordEntry(
             Phase(entry["phase"]), sets["participants"], frozenset(sets["yes"]), frozenset(sets["acks"]))
     return ShardState(shard=shard, shard_count=shard_count, up=data["up"], log=log, buffer=buffer,
                       balances=balances, nonces=nonces, coord=coord)
+
+
+def _check_coord_entry(tx: CrossAgentTx, shard: int, shard_count: int, phase: str, sets: dict[str, tuple],
+                       at: str) -> None:
+    """A coordinator entry a shard can hold (§3.3, §3.4, §8): for a transaction it coordinates, with
+    that transaction's participants, and YES votes only while collecting, acks only while committing."""
+    if coordinator_of(tx, shard_count) != shard:
+        raise _fail(f"{at}/txid", f"shard {shard} does not coordinate this transaction "
+                                  f"(shard {coordinator_of(tx, shard_count)} does, §3.4)")
+    if sets["participants"] != participants_of(tx, shard_count):
+        raise _fail(f"{at}/participants", f"the transaction's participants are "
+                                          f"{list(participants_of(tx, shard_count))}")
+    other = "acks" if phase == "collecting" else "yes"
+    if sets[other]:
+        raise _fail(f"{at}/{other}", f"a {phase} entry has no {other}")
 
 
 # -- step inputs ----------------------------------------------------------------------------
@@ -221,6 +247,8 @@ def read_input(data: Any, txs: TxTable, shard_count: int, where: str = "/input")
         _object(data, where, ("type", "envelope"))
         return Deliver(read_envelope(data["envelope"], txs, shard_count, f"{where}/envelope"))
     simple = {"Flush": Flush, "Crash": Crash, "Recover": Recover}
+    if not isinstance(kind, str):
+        raise _fail(f"{where}/type", f"expected the input's name as a string, got {kind!r}")
     if kind in simple:
         _object(data, where, ("type",))
         return simple[kind]()

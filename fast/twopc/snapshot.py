@@ -200,6 +200,9 @@ def shard_from_json(data: Any, table: TxTable, by_txid: dict[str, int], location
             raise _fail(location, item, 'expected {"txid", "phase": "collecting"|"committing", '
                                         '"participants": [INT], "yes": [INT], "acks": [INT]}')
         t = _tx_index(entry["txid"], by_txid, location, f"{item}/txid")
+        if table.coordinator[t] != s:                                   # §3.4
+            raise _fail(location, f"{item}/txid", f"shard {s} does not coordinate this transaction "
+                        f"(shard {table.coordinator[t]} does, §3.4)")
         if tuple(entry["participants"]) != table.participants[t]:
             raise _fail(location, f"{item}/participants", f"the transaction's participants are "
                         f"{list(table.participants[t])}")
