@@ -1,12 +1,13 @@
 """Mutated input files through the commands that read them: a result or a typed error, never a traceback.
 
 A client team or an auditor hands ``altledger`` files it did not write: operation lists
-(``twopc replay``), DAG files (``abft order``), traces (``tlc trace``).  The rule for bad input is
-one line on stderr naming what was wrong, exit code 2, and never an exception from deep inside
-nor a silently wrong value.  Hand-written cases test the errors we thought of; this machine
-tests the ones we did not.  Each rule takes a valid file written by the tools themselves (a
-seeded ``twopc simulate`` with faults; an ``abft simulate`` DAG with a forker, unequal stakes and
-a short coin period, which orders 13 of its 60 events, so that a mutation can change an order), mutates it —
+(``twopc replay``), DAG files (``abft order``), traces (``tlc trace``), and requests to the
+conformance client.  The rule for bad input is one line on stderr naming what was wrong, exit
+code 2, and never an exception from deep inside nor a silently wrong value.  Hand-written cases
+test the errors we thought of; this machine tests the ones we did not.  Each rule takes a valid
+file written by the tools themselves (a seeded ``twopc simulate`` with faults; an ``abft
+simulate`` DAG with a forker, unequal stakes and a short coin period, which orders 13 of its 60
+events, so that a mutation can change an order; a committed conformance vector), mutates it —
 members deleted, list items duplicated or deleted, values replaced by values of other types,
 strings and integers nudged, or the bytes themselves cut or made not UTF-8 — and runs the real
 command on it in this process (click's test runner).  It then checks:
@@ -14,18 +15,23 @@ command on it in this process (click's test runner).  It then checks:
 * the command raised nothing but ``SystemExit`` (a traceback is the finding this looks for);
 * exit 2 came with an ``error:`` line naming the file;
 * ``twopc replay`` of a file that parses never reports a safety violation (exit 1): every
-  operation an operations file can hold is something the environment may do (§13.1), so §11
-  must hold after any sequence of them;
+  operation an operations file can hold is something the environment may do, so the safety
+  properties of spec/two_phase_commit.md must hold after any sequence of them;
 * ``abft order`` gives the same exit code and byte-identical output with ``--impl reference``
   and ``--impl fast``: a DAG that parses is a DAG both must order alike, whether or not gossip
-  could have produced it.
+  could have produced it;
+* a committed conformance vector's request, its input mutated, gets no ``InternalError`` from
+  the built-in client of either implementation, and the same answer from both (the same output,
+  or errors of the same type): what a client team sees when it feeds our client odd requests.
 
-``tests/test_input_files.py`` runs it under the ``ci`` profile; ``altledger fuzz inputs`` runs it
+``tests/inputs/test_input_files.py`` runs it under the ``ci`` profile; ``altledger fuzz inputs`` runs it
 for as long as you give it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import tempfile
 import traceback
@@ -61,6 +67,15 @@ def seed_files() -> dict[str, Path]:
         if result.exit_code != 0:
             raise RuntimeError(f"writing a seed file failed: altledger {' '.join(args)}: {result.output}")
     return files
+
+
+@cache
+def vector_files() -> list[Path]:
+    """The committed conformance vectors a client answers (every suite; reject vectors excluded: their
+    input is a file's text, which ``corrupted_bytes`` already mutates as bytes)."""
+    from altledger.conformance.suites import VECTOR_DIR
+    return sorted(path for path in VECTOR_DIR.rglob("*.json")
+                  if path.name != "index.json" and "reject" not in path.relative_to(VECTOR_DIR).parts)
 
 
 def _place(data: Any, document: Any) -> tuple:
@@ -186,6 +201,33 @@ class InputFileMachine(RuleBasedStateMachine):
         at = data.draw(st.integers(0, len(lines) - 1), label="line")
         lines[at] = json.dumps(mutate(data, json.loads(lines[at])))
         self._read_trace(self._write("trace.jsonl", "\n".join(lines) + "\n"))
+
+    @rule(data=st.data())
+    def mutated_vector_request(self, data: Any) -> None:
+        """A conformance vector's request with a mutated input, answered by the built-in client for
+        both implementations (``conformance.client``, what ``conformance client`` runs): neither may
+        answer ``InternalError`` (an unexpected exception), and they answer alike — the same output,
+        or errors of the same type (the messages may word the same defect differently)."""
+        from altledger.conformance.client import Client
+        from altledger.conformance.suites import request_input
+        vectors = vector_files()
+        vector = json.loads(vectors[data.draw(st.integers(0, len(vectors) - 1), label="vector")].read_text())
+        request = {"id": 1, "suite": vector["suite"], "kind": vector["kind"],
+                   "input": mutate(data, request_input(vector))}
+        answers = {}
+        for impl in ("reference", "fast"):
+            with contextlib.redirect_stderr(io.StringIO()) as stderr:
+                answers[impl] = Client(impl).answer(json.loads(json.dumps(request)))
+            error = answers[impl].get("error", {})
+            assert error.get("type") != "InternalError", \
+                f"the {impl} client crashed on {json.dumps(request)[:3000]}:\n{stderr.getvalue()}"
+        reference, fast = answers["reference"], answers["fast"]
+        if "error" in reference or "error" in fast:
+            assert reference.get("error", {}).get("type") == fast.get("error", {}).get("type"), \
+                f"reference and fast clients differ on {json.dumps(request)[:3000]}:\n{reference}\n{fast}"
+        else:
+            assert reference == fast, \
+                f"reference and fast clients differ on {json.dumps(request)[:3000]}:\n{reference}\n{fast}"
 
     @rule(data=st.data(), which=st.sampled_from(["ops", "dag", "trace"]))
     def corrupted_bytes(self, data: Any, which: str) -> None:
