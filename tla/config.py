@@ -63,6 +63,8 @@ def parse_config(path: Path) -> ConfigInfo:
         text = Path(path).read_text()
     except OSError as exc:
         raise InputFileError(str(path), "", f"cannot read the config: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InputFileError(str(path), "", f"not UTF-8: {exc.reason} at byte {exc.start}") from None
     info = ConfigInfo(Path(path))
     for number, line in enumerate(text.splitlines(), 1):
         m = _EXPECT.match(line)

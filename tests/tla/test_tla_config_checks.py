@@ -37,6 +37,13 @@ def test_malformed_expect_lines_name_file_and_line(tmp_path, line):
     assert info.value.location == f"{path}:2"
 
 
+def test_a_config_that_is_not_utf8_names_the_byte(tmp_path):
+    path = tmp_path / "A.bad.cfg"
+    path.write_bytes(b"INIT Init\n\\* b\xf9nds\n")
+    with pytest.raises(InputFileError, match="not UTF-8: invalid start byte at byte 14"):
+        parse_config(path)
+
+
 def test_two_expect_lines_are_refused(tmp_path):
     path = write(tmp_path, "A.two.cfg", "\\* expect: success\n\\* expect: violation X\n")
     with pytest.raises(InputFileError, match="second expect line"):
