@@ -114,11 +114,39 @@ def validator(schema_file: str) -> Draft202012Validator:
 
 def schema_errors(suite: Suite, vector: Any) -> list[str]:
     """Schema violations of one vector, as ``pointer: message`` lines (empty when valid)."""
-    if not isinstance(vector, dict) or vector.get("kind") not in suite.kinds:
+    if not isinstance(vector, dict) or not isinstance(vector.get("kind"), str) or vector["kind"] not in suite.kinds:
         return [f"/kind: expected one of {', '.join(suite.kinds)}"]
     errors = validator(suite.kinds[vector["kind"]]).iter_errors(vector)
     return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}"
             for e in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))]
+
+
+def _vector_files(suite: Suite, directory: Path | None) -> Iterable[tuple[Path, dict[str, Any]]]:
+    """``(path, vector)`` for every vector file under ``directory`` (default: the committed ones), each
+    a JSON object with a string ``id`` (what selecting and ordering need); anything else is an
+    :class:`InputFileError` naming the file."""
+    base = directory if directory is not None else suite.vectors_dir()
+    if not base.is_dir():
+        raise InputFileError(str(base), "", "no such vector directory")
+    for path in sorted(base.rglob("*.json")):
+        if path.name == INDEX and path.parent == base:
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise InputFileError(f"{path}:{error.lineno}", "", f"not JSON: {error.msg}") from None
+        except UnicodeDecodeError as error:
+            raise InputFileError(str(path), "", f"not UTF-8: {error.reason} at byte {error.start}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise InputFileError(str(path), "/id", f"not a valid {suite.name} vector: a vector is a JSON object "
+                                                   "with a string id")
+        yield path, data
+
+
+def _check_schema(suite: Suite, path: Path, vector: dict[str, Any]) -> None:
+    problems = schema_errors(suite, vector)
+    if problems:
+        raise InputFileError(str(path), problems[0].split(":")[0], f"not a valid {suite.name} vector: {problems[0]}")
 
 
 def load_vectors(suite: Suite, directory: Path | None = None, pattern: str | None = None,
@@ -128,24 +156,12 @@ def load_vectors(suite: Suite, directory: Path | None = None, pattern: str | Non
     ``pattern`` is a glob on ids (``step/participant/*``, ``*crash*``).
     A file that is not JSON, or not a valid vector, is an :class:`InputFileError`.
     """
-    base = directory if directory is not None else suite.vectors_dir()
-    if not base.is_dir():
-        raise InputFileError(str(base), "", "no such vector directory")
     vectors = []
-    for path in sorted(base.rglob("*.json")):
-        if path.name == INDEX and path.parent == base:
-            continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise InputFileError(f"{path}:{error.lineno}", "", f"not JSON: {error.msg}") from None
-        if pattern is not None and not (isinstance(data, dict) and fnmatch.fnmatchcase(str(data.get("id")), pattern)):
+    for path, data in _vector_files(suite, directory):
+        if pattern is not None and not fnmatch.fnmatchcase(data["id"], pattern):
             continue
         if validate:
-            problems = schema_errors(suite, data)
-            if problems:
-                raise InputFileError(str(path), problems[0].split(":")[0],
-                                     f"not a valid {suite.name} vector: {problems[0]}")
+            _check_schema(suite, path, data)
         vectors.append(data)
     vectors.sort(key=lambda v: v["id"])
     return vectors
@@ -158,11 +174,12 @@ def select(vectors: Iterable[dict[str, Any]], patterns: Iterable[str]) -> list[d
 
 def load_selected(suite: Suite, directory: Path | None, patterns: Iterable[str]) -> list[dict[str, Any]]:
     """The vectors whose id matches one of ``patterns`` (all when none), each validated against its schema.
-    Only the selected files are validated: schema validation costs more than running the vectors."""
-    chosen = select(load_vectors(suite, directory, validate=False), patterns)
-    for vector in chosen:
-        problems = schema_errors(suite, vector)
-        if problems:
-            raise InputFileError(str(vector_path(directory or suite.vectors_dir(), vector["id"])),
-                                 problems[0].split(":")[0], f"not a valid {suite.name} vector: {problems[0]}")
-    return chosen
+    Only the selected files are validated: schema validation costs more than running the vectors.
+    An invalid one is named by its file, whatever its id says."""
+    patterns = list(patterns)
+    chosen = []
+    for path, vector in _vector_files(suite, directory):
+        if not patterns or any(fnmatch.fnmatchcase(vector["id"], p) for p in patterns):
+            _check_schema(suite, path, vector)
+            chosen.append(vector)
+    return sorted(chosen, key=lambda v: v["id"])

@@ -19,7 +19,7 @@ from altledger.conformance.cli import differing_files
 from altledger.conformance.generate import build, generate
 from altledger.conformance.suites import suite
 from altledger.conformance.twopc_json import read_shard, read_transactions, shard_json
-from altledger.conformance.vectors import INDEX, load_vectors, schema_errors, vector_path
+from altledger.conformance.vectors import INDEX, load_selected, load_vectors, schema_errors, vector_path
 from altledger.reference.errors import InputFileError
 
 TWOPC = suite("twopc")
@@ -124,6 +124,27 @@ def test_a_malformed_vector_file_is_a_clear_error(tmp_path: Path) -> None:
     (folder / "bad.json").write_text(json.dumps({"id": "step/x/bad", "kind": "step", "suite": "twopc"}))
     with pytest.raises(InputFileError, match="not a valid twopc vector"):
         load_vectors(TWOPC, tmp_path / "twopc")
+
+
+@pytest.mark.parametrize("content, says", [
+    (b'{"id": 7, "kind": "step"}', "a JSON object with a string id"),
+    (b'[1, 2]', "a JSON object with a string id"),
+    (b'{"id": "step/x/bad", "kind": ["step"]}', "/kind: expected one of"),
+    (b'{"id": "step/x/b\xffd"}', "not UTF-8: invalid start byte at byte 16"),
+])
+def test_a_vector_file_with_a_bad_envelope_is_named(tmp_path: Path, content: bytes, says: str) -> None:
+    """Found by mutating vector files under 'conformance run --vectors': an id that is not a string
+    crashed the sorting, a list as kind crashed the schema lookup, bytes that are not UTF-8 crashed
+    the reading.  Each is refused naming the file, whether the run validates every file or only
+    the selected ones (a selected file is named by its path, not by the id it claims)."""
+    folder = tmp_path / "twopc" / "step" / "x"
+    folder.mkdir(parents=True)
+    (folder / "bad.json").write_bytes(content)
+    for load in (lambda: load_vectors(TWOPC, tmp_path / "twopc"),
+                 lambda: load_selected(TWOPC, tmp_path / "twopc", [])):
+        with pytest.raises(InputFileError, match=says) as caught:
+            load()
+        assert str(folder / "bad.json") in str(caught.value)
 
 
 def test_clause_coverage_of_sections_7_8_9() -> None:
