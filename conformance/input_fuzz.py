@@ -30,9 +30,11 @@ for as long as you give it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
+import shutil
 import tempfile
 import traceback
 from functools import cache
@@ -51,12 +53,22 @@ MUTATIONS_PER_FILE = st.integers(min_value=1, max_value=3)
 
 
 @cache
+def scratch_folder() -> Path:
+    """One temporary folder per process for the seed files and the mutated ones (each mutated file
+    overwrites the last), removed when the process exits."""
+    folder = Path(tempfile.mkdtemp(prefix="altledger-input-fuzz-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+@cache
 def seed_files() -> dict[str, Path]:
     """Valid files written by the tools (once per process): the starting points of every mutation."""
     from click.testing import CliRunner
 
     from altledger.__main__ import cli
-    folder = Path(tempfile.mkdtemp(prefix="altledger-input-fuzz-"))
+    folder = scratch_folder() / "seeds"
+    folder.mkdir()
     files = {"ops": folder / "ops.json", "trace": folder / "trace.jsonl", "dag": folder / "dag.json"}
     runner = CliRunner()
     for args in (["twopc", "simulate", "--seed", "3", "--agents", "6", "--shards", "3", "--txs", "4",
@@ -140,7 +152,7 @@ class InputFileMachine(RuleBasedStateMachine):
         from altledger.__main__ import cli
         self.cli, self.runner = cli, CliRunner()
         self.seeds = seed_files()
-        self.folder = Path(tempfile.mkdtemp(prefix="altledger-input-fuzz-case-"))
+        self.folder = scratch_folder()
 
     def _invoke(self, args: list[str], path: Path) -> Any:
         result = self.runner.invoke(self.cli, [*args, str(path)])
