@@ -82,6 +82,13 @@ def seed_files() -> dict[str, Path]:
 
 
 @cache
+def client(impl: str) -> Any:
+    """The built-in conformance client of ``impl``, made once per process (it loads its backends once)."""
+    from altledger.conformance.client import Client
+    return Client(impl)
+
+
+@cache
 def vector_files() -> list[Path]:
     """The committed conformance vectors a client answers (every suite; reject vectors excluded: their
     input is a file's text, which ``corrupted_bytes`` already mutates as bytes)."""
@@ -220,7 +227,6 @@ class InputFileMachine(RuleBasedStateMachine):
         both implementations (``conformance.client``, what ``conformance client`` runs): neither may
         answer ``InternalError`` (an unexpected exception), and they answer alike — the same output,
         or errors of the same type (the messages may word the same defect differently)."""
-        from altledger.conformance.client import Client
         from altledger.conformance.suites import request_input
         vectors = vector_files()
         vector = json.loads(vectors[data.draw(st.integers(0, len(vectors) - 1), label="vector")].read_text())
@@ -229,7 +235,7 @@ class InputFileMachine(RuleBasedStateMachine):
         answers = {}
         for impl in ("reference", "fast"):
             with contextlib.redirect_stderr(io.StringIO()) as stderr:
-                answers[impl] = Client(impl).answer(json.loads(json.dumps(request)))
+                answers[impl] = client(impl).answer(json.loads(json.dumps(request)))
             error = answers[impl].get("error", {})
             assert error.get("type") != "InternalError", \
                 f"the {impl} client crashed on {json.dumps(request)[:3000]}:\n{stderr.getvalue()}"

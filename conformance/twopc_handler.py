@@ -26,9 +26,8 @@ from altledger.reference.errors import InputFileError
 from altledger.conformance.twopc_backends import TwopcBackend
 from altledger.conformance.twopc_json import (TxTable, envelope_json, log_writes_json, read_input,
                                               read_transactions)
-from altledger.reference.twopc.shard import Deliver, Submit
+from altledger.reference.twopc.shard import misrouted
 from altledger.reference.twopc.snapshot import canonical_json
-from altledger.reference.twopc.txfacts import coordinator_of
 
 OPERATIONS = ("submit", "deliver", "drop", "duplicate", "timeout", "flush", "crash", "recover", "round_schedule")
 
@@ -53,24 +52,15 @@ def _members(data: Any, names: tuple[str, ...]) -> dict:
     return data
 
 
-def _check_input_for(event: Any, shard: int, shard_count: int) -> None:
-    """An input the shard can be given (§2.6): a Submit only at the transaction's coordinator (§3.4),
-    a Deliver only to the envelope's recipient."""
-    if isinstance(event, Submit) and coordinator_of(event.tx, shard_count) != shard:
-        raise _fail("/input/txid", f"a Submit goes to the coordinator, shard {coordinator_of(event.tx, shard_count)} "
-                                   f"(§3.4), not to shard {shard}")
-    if isinstance(event, Deliver) and event.envelope.recipient != shard:
-        raise _fail("/input/envelope/recipient", f"the envelope is for shard {event.envelope.recipient}, "
-                                                 f"delivered to shard {shard}")
-
-
 def handle_step(data: Any, backend: TwopcBackend) -> dict[str, Any]:
     data = _members(data, ("shard_count", "transactions", "state", "input"))
     shard_count = _shard_count(data)
     txs = read_transactions(data["transactions"])
     state = backend.load_shard(data["state"], shard_count, txs)
     event = read_input(data["input"], txs, shard_count)
-    _check_input_for(event, data["state"]["shard"], shard_count)
+    problem = misrouted(data["state"]["shard"], shard_count, event)    # the step's own guard (§2.6), typed
+    if problem:
+        raise _fail(f"/input/{problem[0]}", problem[1])
     after, sent, log_writes = backend.step(state, event)
     return {"state": backend.dump_shard(after), "sent": [envelope_json(e) for e in sent],
             "log_writes": log_writes_json(log_writes)}

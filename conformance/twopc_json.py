@@ -184,8 +184,9 @@ def read_shard(data: Any, shard_count: int, txs: TxTable, where: str = "/state")
         at = f"{where}/store/{i}"
         entry = _object(entry, at, ("agent", "balance", "nonce"))
         agent = _hex32(entry["agent"], f"{at}/agent")
-        if shard_index(agent, shard_count) != shard:                              # §2.2
-            raise _fail(f"{at}/agent", f"agent lives on shard {shard_index(agent, shard_count)}, not {shard}")
+        home = shard_index(agent, shard_count)                                    # §2.2
+        if home != shard:
+            raise _fail(f"{at}/agent", f"agent lives on shard {home}, not {shard}")
         balances[agent] = _decimal(entry["balance"], f"{at}/balance")
         nonces[agent] = _decimal(entry["nonce"], f"{at}/nonce")
     coord: dict[bytes, CoordEntry] = {}
@@ -211,12 +212,12 @@ def _check_coord_entry(tx: CrossAgentTx, shard: int, shard_count: int, phase: st
                        at: str) -> None:
     """A coordinator entry a shard can hold (§3.3, §3.4, §8): for a transaction it coordinates, with
     that transaction's participants, and YES votes only while collecting, acks only while committing."""
-    if coordinator_of(tx, shard_count) != shard:
+    coordinator, participants = coordinator_of(tx, shard_count), participants_of(tx, shard_count)
+    if coordinator != shard:
         raise _fail(f"{at}/txid", f"shard {shard} does not coordinate this transaction "
-                                  f"(shard {coordinator_of(tx, shard_count)} does, §3.4)")
-    if sets["participants"] != participants_of(tx, shard_count):
-        raise _fail(f"{at}/participants", f"the transaction's participants are "
-                                          f"{list(participants_of(tx, shard_count))}")
+                                  f"(shard {coordinator} does, §3.4)")
+    if sets["participants"] != participants:
+        raise _fail(f"{at}/participants", f"the transaction's participants are {list(participants)}")
     other = "acks" if phase == "collecting" else "yes"
     if sets[other]:
         raise _fail(f"{at}/{other}", f"a {phase} entry has no {other}")

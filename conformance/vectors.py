@@ -24,7 +24,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from altledger.conformance.suites import SCHEMA_DIR, Suite
-from altledger.reference.errors import InputFileError
+from altledger.reference.errors import InputFileError, read_text_file
 
 INDEX = "index.json"
 
@@ -132,11 +132,9 @@ def _vector_files(suite: Suite, directory: Path | None) -> Iterable[tuple[Path, 
         if path.name == INDEX and path.parent == base:
             continue
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_text_file(path))
         except json.JSONDecodeError as error:
             raise InputFileError(f"{path}:{error.lineno}", "", f"not JSON: {error.msg}") from None
-        except UnicodeDecodeError as error:
-            raise InputFileError(str(path), "", f"not UTF-8: {error.reason} at byte {error.start}") from None
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             raise InputFileError(str(path), "/id", f"not a valid {suite.name} vector: a vector is a JSON object "
                                                    "with a string id")

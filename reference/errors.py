@@ -8,6 +8,7 @@ machine-readable fields, never a traceback from deep inside a library.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class AltledgerError(Exception):
@@ -54,6 +55,18 @@ class InputFileError(AltledgerError, ValueError):
         where = f"{self.location}: " if self.location else ""
         what = f"{self.item}: " if self.item else ""
         return f"{where}{what}{self.reason}"
+
+
+def read_text_file(path: str | Path, what: str = "") -> str:
+    """The text of a file a user gave (JSON, traces, configs are UTF-8): a missing or unreadable
+    file, or bytes that are not UTF-8, is an :class:`InputFileError` naming the file, and for bad
+    bytes the offset.  ``what`` names the file in the message ("the trace")."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputFileError(str(path), "", f"cannot read{' ' + what if what else ''}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise InputFileError(str(path), "", f"not UTF-8: {error.reason} at byte {error.start}") from None
 
 
 @dataclass(eq=False)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from altledger.reference.errors import InputFileError
+from altledger.reference.errors import InputFileError, read_text_file
 
 # Keywords of the TLC config language (TLC 2.15).
 KEYWORDS = frozenset("""CONSTANT CONSTANTS INIT NEXT SPECIFICATION INVARIANT INVARIANTS
@@ -59,12 +59,7 @@ def parse_config(path: Path) -> ConfigInfo:
     Only what altledger needs is read; TLC itself remains the judge of the
     cfg's syntax.  A malformed expect line is an :class:`InputFileError`.
     """
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise InputFileError(str(path), "", f"cannot read the config: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise InputFileError(str(path), "", f"not UTF-8: {exc.reason} at byte {exc.start}") from None
+    text = read_text_file(path, "the config")
     info = ConfigInfo(Path(path))
     for number, line in enumerate(text.splitlines(), 1):
         m = _EXPECT.match(line)

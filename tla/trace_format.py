@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from altledger.reference.errors import InputFileError
+from altledger.reference.errors import InputFileError, read_text_file
 from altledger.tla.itf import ItfError, from_itf, to_itf
 from altledger.tla.values import IDENTIFIER, RESERVED, canonical, to_tla
 
@@ -190,12 +190,7 @@ def read_trace(path: str | Path) -> Trace:
     """Read and validate a trace file; any defect raises
     :class:`InputFileError` located at ``file:line``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputFileError(str(path), "", f"cannot read the trace: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise InputFileError(str(path), "", f"not UTF-8: {exc.reason} at byte {exc.start}") from None
+    text = read_text_file(path, "the trace")
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InputFileError(f"{path}:1", "header", "the trace is empty; line 1 must be the header")

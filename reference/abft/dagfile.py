@@ -33,7 +33,7 @@ from jsonschema import Draft202012Validator
 
 from altledger.reference.abft.dag import Dag, Member
 from altledger.reference.encoding import Event, Transaction
-from altledger.reference.errors import AltledgerError, DecodeError, InputFileError
+from altledger.reference.errors import AltledgerError, DecodeError, InputFileError, read_text_file
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "conformance" / "schemas" / "abft-dag.schema.json"
 HEX_LENGTHS = {"public_key": 32, "signature": 64, "transactions": None}  # bytes (None: any)
@@ -51,12 +51,7 @@ def schema_validator() -> Draft202012Validator:
 
 def read_dag_file(path: str | Path, check_signatures: bool = True) -> Dag:
     """Read and check a DAG file (§9); every problem is an InputFileError."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputFileError(str(path), "", f"cannot read the DAG file: {error}") from None
-    return parse_dag_text(text, str(path), check_signatures)
+    return parse_dag_text(read_text_file(path, "the DAG file"), str(path), check_signatures)
 
 
 def parse_dag_text(text: str, source: str = "<dag>", check_signatures: bool = True) -> Dag:

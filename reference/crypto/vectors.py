@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from altledger.reference.errors import InputFileError
+from altledger.reference.errors import InputFileError, read_text_file
 
 SHARED_ENV = "ALTLEDGER_SHARED"
 REPO = Path(__file__).resolve().parents[2]
@@ -51,10 +51,7 @@ def external_vectors_dir() -> Path:
 
 def read_json(path: Path) -> Any:
     """Parse a vector file; a broken file is an InputFileError with file:line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputFileError(str(path), "", f"cannot read: {err.strerror}") from None
+    text = read_text_file(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:

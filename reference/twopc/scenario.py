@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from altledger.reference.encoding import CrossAgentTx, agent_id, value_from_json, value_to_json
-from altledger.reference.errors import AltledgerError, DecodeError, InputFileError
+from altledger.reference.errors import AltledgerError, DecodeError, InputFileError, read_text_file
 from altledger.reference.twopc.cluster import OPERATION_NAMES, Applied, Cluster, Operation
 from altledger.reference.twopc.txfacts import txid_of
 
@@ -211,12 +211,7 @@ def _operation(op: Any, index: int, shard_count: int, transactions: dict[str, Cr
 def load_scenario(path: str | Path) -> Scenario:
     """Read an ``altledger-2pc-ops/1`` file (errors name the file, line where known, and JSON pointer)."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise _fail(str(path), "", f"cannot read: {error.strerror}") from None
-    except UnicodeDecodeError as error:          # JSON text is UTF-8 (RFC 8259, section 8.1)
-        raise _fail(str(path), "", f"not UTF-8: {error.reason} at byte {error.start}") from None
+    text = read_text_file(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

@@ -112,6 +112,18 @@ def timeout(b: StepBuilder, tx: CrossAgentTx) -> None:
         on_participant_timeout(b, tx)
 
 
+def misrouted(shard: int, shard_count: int, event: Input) -> tuple[str, str] | None:
+    """Why ``event`` cannot be given to shard ``shard`` (§2.6), as (the input's member at fault, the
+    reason), or None when it can: a Submit goes only to the transaction's coordinator (§3.4), a
+    Deliver only to the envelope's recipient."""
+    if isinstance(event, Submit) and coordinator_of(event.tx, shard_count) != shard:
+        return "txid", (f"shard {shard} does not coordinate this transaction "
+                        f"(shard {coordinator_of(event.tx, shard_count)} does, §3.4)")
+    if isinstance(event, Deliver) and event.envelope.recipient != shard:
+        return "envelope/recipient", f"envelope for shard {event.envelope.recipient} delivered to shard {shard}"
+    return None
+
+
 def step(state: ShardState, event: Input) -> StepResult:
     """One atomic step of shard ``state.shard`` (§2.6)."""
     if isinstance(event, Recover):
@@ -122,14 +134,13 @@ def step(state: ShardState, event: Input) -> StepResult:
         return crash(state)
     if isinstance(event, Flush):
         return flush(state)
+    problem = misrouted(state.shard, state.shard_count, event)
+    if problem:
+        raise ValueError(problem[1])
     b = StepBuilder(state)
     if isinstance(event, Submit):
-        if coordinator_of(event.tx, state.shard_count) != state.shard:
-            raise ValueError(f"shard {state.shard} does not coordinate this transaction")
         on_submit(b, event.tx)
     elif isinstance(event, Deliver):
-        if event.envelope.recipient != state.shard:
-            raise ValueError(f"envelope for shard {event.envelope.recipient} delivered to shard {state.shard}")
         deliver(b, event.envelope)
     elif isinstance(event, Timeout):
         timeout(b, event.tx)
