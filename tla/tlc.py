@@ -137,7 +137,9 @@ def run_tlc(spec: str | Path, config: str | Path | None = None, *, workers: int 
     ``on_progress`` is called from a helper thread every ``tick`` seconds and
     whenever TLC reports new figures.  ``timeout`` (seconds) stops TLC; the
     result then has outcome ``other``.  Raises :class:`ToolError` when Java or
-    the jar is missing, or the spec/config file does not exist.
+    the jar is missing, or the spec/config file does not exist, and
+    :class:`~altledger.reference.errors.InputFileError` when the config cannot
+    be read (``config.parse_config``).
     """
     spec = Path(spec).resolve()
     if spec.suffix != ".tla":
@@ -147,6 +149,9 @@ def run_tlc(spec: str | Path, config: str | Path | None = None, *, workers: int 
     cfg = Path(config).resolve() if config is not None else spec.with_suffix(".cfg")
     if not cfg.is_file():
         raise ToolError(f"config not found: {cfg}")
+    # read before TLC does: a cfg that is not UTF-8 or has a malformed expect line is the typed
+    # InputFileError naming it (file:line), not whatever TLC's config parser makes of it
+    info = parse_config(cfg)
     scratch = Path(tempfile.mkdtemp(prefix="altledger-tlc-"))
     try:
         cmd = tlc_command_line(spec, cfg, scratch / "states", scratch, workers=workers,
@@ -162,20 +167,15 @@ def run_tlc(spec: str | Path, config: str | Path | None = None, *, workers: int 
     if code is None:
         result.outcome = Outcome.OTHER
         result.message = f"TLC was stopped after {timeout} s (timeout)"
-    _name_temporal_property(result, cfg)
+    _name_temporal_property(result, info.properties)
     return result
 
 
-def _name_temporal_property(result: TlcResult, cfg: Path) -> None:
+def _name_temporal_property(result: TlcResult, properties: list[str]) -> None:
     """TLC 2.15 does not say which temporal property failed; name it from the
     cfg when the cfg lists exactly one."""
-    if result.outcome == Outcome.PROPERTY and result.violated is None:
-        try:
-            properties = parse_config(cfg).properties
-        except Exception:  # noqa: BLE001 - naming is best effort, TLC already judged
-            return
-        if len(properties) == 1:
-            result.violated = properties[0]
+    if result.outcome == Outcome.PROPERTY and result.violated is None and len(properties) == 1:
+        result.violated = properties[0]
 
 
 _PHASES = {2220: "parsing", 2185: "starting the model checker", 2189: "computing initial states",

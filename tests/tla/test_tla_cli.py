@@ -74,6 +74,23 @@ def test_missing_java_is_one_clean_line():
         "altledger tlc: java not found on PATH: install a Java runtime, e.g. apt-get install default-jre-headless"]
 
 
+@pytest.mark.parametrize("content, named", [
+    (b"INIT Init\n\\* \xff\xfe\nNEXT Next\n", "not UTF-8: invalid start byte at byte 13"),
+    (b"\\* expect: violation\nINIT Init\nNEXT Next\n", ":1: expect: write"),
+])
+def test_a_config_altledger_cannot_read_is_refused_before_tlc_runs(tmp_path, content, named):
+    """The cfg is read before TLC is started (PATH is empty, so TLC could not have run): an unreadable
+    cfg or a malformed expect line is one typed line naming the file, not TLC's own config error."""
+    cfg = tmp_path / "Demo.bad.cfg"
+    cfg.write_bytes(content)
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    env["PATH"] = ""
+    run = altledger("tlc", "check", "tla/Demo.tla", "--config", str(cfg), env=env)
+    assert run.returncode == 2, run.stdout
+    [line] = run.stderr.strip().splitlines()
+    assert str(cfg) in line and named in line, line
+
+
 def test_trace_subcommand(tmp_path):
     good = tmp_path / "good.jsonl"
     simulate(good, max_items=4, seed=2)
