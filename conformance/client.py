@@ -21,7 +21,9 @@ import traceback
 from typing import IO, Any
 
 from altledger.conformance.suites import PROTOCOL, SUITES, suite
+from altledger.reference import jsontext
 from altledger.reference.errors import AltledgerError
+from altledger.reference.jsontext import JsonTextError
 
 
 class Client:
@@ -76,9 +78,9 @@ def serve(impl: str, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -
         if not line.strip():
             continue
         try:
-            request = json.loads(line)
-        except json.JSONDecodeError as error:
-            response = {"id": None, "error": {"type": "ProtocolError", "message": f"not JSON: {error.msg}"}}
+            request = jsontext.loads(line)
+        except JsonTextError as error:
+            response = {"id": None, "error": {"type": "ProtocolError", "message": f"not JSON: {error.reason}"}}
         else:
             response = client.answer(request)
         stdout.write(json.dumps(response, separators=(",", ":")) + "\n")

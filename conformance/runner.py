@@ -30,11 +30,14 @@ from typing import Any, Callable
 
 from altledger.conformance.diff import ABSENT, Difference, diff, short_path, show
 from altledger.conformance.suites import PROTOCOL, Suite, request_input
+from altledger.reference import jsontext
 from altledger.reference.errors import AltledgerError
+from altledger.reference.jsontext import JsonTextError
 
 DEFAULT_TIMEOUT = 60.0
 STARTUP_TIMEOUT = 60.0
 EXIT_GRACE = 5.0
+NOT_UTF8 = object()          # what the reader thread queues when the client's output stops being UTF-8
 
 
 class ProtocolError(AltledgerError):
@@ -70,7 +73,7 @@ class ClientProcess:
                                          text=True, encoding="utf-8", bufsize=1, env=env)
         except OSError as error:
             raise RunnerError(f"cannot start the client {shlex.join(argv)}: {error.strerror or error}") from None
-        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.lines: queue.Queue[Any] = queue.Queue()           # lines, NOT_UTF8, then None at the end
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -79,7 +82,9 @@ class ClientProcess:
         try:
             for line in self.proc.stdout:
                 self.lines.put(line)
-        except (OSError, ValueError):       # closed under us, or undecodable bytes
+        except UnicodeDecodeError:          # the rest of the output cannot be read as lines
+            self.lines.put(NOT_UTF8)
+        except (OSError, ValueError):       # closed under us
             pass
         finally:
             self.lines.put(None)
@@ -108,11 +113,14 @@ class ClientProcess:
             raise ProtocolError(f"no answer to request id {ident} within {timeout:g} s (timeout)") from None
         if line is None:
             raise ProtocolError(f"the client {self._exit_status()} without answering request id {ident}")
+        if line is NOT_UTF8:
+            raise ProtocolError(f"the client printed bytes that are not UTF-8 instead of answering request id "
+                                f"{ident}")
         try:
-            response = json.loads(line)
-        except json.JSONDecodeError:
+            response = jsontext.loads(line)
+        except JsonTextError as error:
             raise ProtocolError(f"the client printed a line that is not JSON instead of answering request id "
-                                f"{ident}: {show(line.rstrip(), 80)}") from None
+                                f"{ident} ({error.reason}): {show(line.rstrip(), 80)}") from None
         if not isinstance(response, dict):
             raise ProtocolError(f"the answer to request id {ident} is not a JSON object: {show(response, 80)}")
         if response.get("id") != ident:

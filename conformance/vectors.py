@@ -24,7 +24,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from altledger.conformance.suites import SCHEMA_DIR, Suite
+from altledger.reference import jsontext
 from altledger.reference.errors import InputFileError, read_text_file
+from altledger.reference.jsontext import JsonTextError
 
 INDEX = "index.json"
 
@@ -132,9 +134,9 @@ def _vector_files(suite: Suite, directory: Path | None) -> Iterable[tuple[Path, 
         if path.name == INDEX and path.parent == base:
             continue
         try:
-            data = json.loads(read_text_file(path))
-        except json.JSONDecodeError as error:
-            raise InputFileError(f"{path}:{error.lineno}", "", f"not JSON: {error.msg}") from None
+            data = jsontext.loads(read_text_file(path))
+        except JsonTextError as error:
+            raise InputFileError(error.where(str(path)), "", f"not JSON: {error.reason}") from None
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             raise InputFileError(str(path), "/id", f"not a valid {suite.name} vector: a vector is a JSON object "
                                                    "with a string id")

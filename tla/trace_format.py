@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from altledger.reference import jsontext
 from altledger.reference.errors import InputFileError, read_text_file
+from altledger.reference.jsontext import JsonTextError
 from altledger.tla.itf import ItfError, from_itf, to_itf
 from altledger.tla.values import IDENTIFIER, RESERVED, canonical, to_tla
 
@@ -111,9 +113,10 @@ def _has_model_value(value: Any) -> bool:
 
 def _object(line: str, where: str, item: str) -> dict:
     try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputFileError(where, item, f"not JSON: {exc.msg} at column {exc.colno}") from None
+        data = jsontext.loads(line)
+    except JsonTextError as exc:
+        at = f" at column {exc.column}" if exc.column else ""
+        raise InputFileError(where, item, f"not JSON: {exc.reason}{at}") from None
     if not isinstance(data, dict):
         raise InputFileError(where, item, f"expected a JSON object, found {type(data).__name__}")
     return data

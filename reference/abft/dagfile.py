@@ -4,7 +4,8 @@ Reading goes in three stages, each stopping at the first problem with an
 :class:`InputFileError` naming ``file:line``, the member or event, and what is
 wrong:
 
-1. JSON syntax (also: duplicate keys in an object, NaN/Infinity);
+1. JSON syntax (``reference.jsontext``: also duplicate keys in an object,
+   NaN/Infinity, integers of thousands of digits, nesting past 100 levels);
 2. the JSON Schema ``conformance/schemas/abft-dag.schema.json`` (types,
    required fields, hex digits and lengths), the first violation in document
    order;
@@ -31,9 +32,11 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from altledger.reference import jsontext
 from altledger.reference.abft.dag import Dag, Member
 from altledger.reference.encoding import Event, Transaction
 from altledger.reference.errors import AltledgerError, DecodeError, InputFileError, read_text_file
+from altledger.reference.jsontext import DuplicateKeyError, JsonTextError
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "conformance" / "schemas" / "abft-dag.schema.json"
 HEX_LENGTHS = {"public_key": 32, "signature": 64, "transactions": None}  # bytes (None: any)
@@ -184,23 +187,6 @@ class LineDict(dict):
     line = 0
 
 
-class DuplicateKey(ValueError):
-    pass
-
-
-def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise DuplicateKey(key)
-        result[key] = value
-    return result
-
-
-def reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 class Locator:
     """Parses the file text and turns (JSON path, reason) into an InputFileError at ``file:line``."""
 
@@ -211,20 +197,19 @@ class Locator:
 
     def parse(self) -> Any:
         try:
-            return json.loads(self.text, object_pairs_hook=no_duplicate_keys, parse_constant=reject_constant)
-        except json.JSONDecodeError as error:
-            raise InputFileError(f"{self.source}:{error.lineno}", "JSON", f"{error.msg} (column {error.colno})") from None
-        except DuplicateKey:
+            return jsontext.loads(self.text)
+        except DuplicateKeyError:
             self.located()  # raises with the line of the object
             raise  # pragma: no cover - located() always raises for a duplicate key
-        except ValueError as error:
-            raise InputFileError(self.source, "JSON", str(error)) from None
+        except JsonTextError as error:
+            at = f" (column {error.column})" if error.column else ""
+            raise InputFileError(error.where(self.source), "JSON", f"{error.reason}{at}") from None
 
     def located(self) -> Any:
         """The document again, each object a LineDict knowing its line (slow; only for messages)."""
         if self._located is None:
             newlines = [i for i, char in enumerate(self.text) if char == "\n"]
-            decoder = json.JSONDecoder(parse_constant=reject_constant)
+            decoder = json.JSONDecoder(parse_constant=jsontext.reject_constant)
 
             def parse_object(s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None):
                 line = bisect.bisect_left(newlines, s_and_end[1] - 1) + 1

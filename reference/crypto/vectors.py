@@ -11,14 +11,15 @@ tests) finds them through :func:`external_vectors_dir`.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from altledger.reference import jsontext
 from altledger.reference.errors import InputFileError, read_text_file
+from altledger.reference.jsontext import JsonTextError
 
 SHARED_ENV = "ALTLEDGER_SHARED"
 REPO = Path(__file__).resolve().parents[2]
@@ -53,9 +54,9 @@ def read_json(path: Path) -> Any:
     """Parse a vector file; a broken file is an InputFileError with file:line."""
     text = read_text_file(path)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputFileError(f"{path}:{err.lineno}", "", f"invalid JSON: {err.msg}") from None
+        return jsontext.loads(text)
+    except JsonTextError as err:
+        raise InputFileError(err.where(str(path)), "", f"invalid JSON: {err.reason}") from None
 
 
 def parse_hex(value: object, location: str, item: str) -> bytes:

@@ -28,8 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from altledger.reference import jsontext
 from altledger.reference.encoding import CrossAgentTx, agent_id, value_from_json, value_to_json
 from altledger.reference.errors import AltledgerError, DecodeError, InputFileError, read_text_file
+from altledger.reference.jsontext import JsonTextError
 from altledger.reference.twopc.cluster import OPERATION_NAMES, Applied, Cluster, Operation
 from altledger.reference.twopc.txfacts import txid_of
 
@@ -213,9 +215,9 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     text = read_text_file(path)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise _fail(f"{path}:{error.lineno}", "", f"not JSON: {error.msg}") from None
+        data = jsontext.loads(text)
+    except JsonTextError as error:
+        raise _fail(error.where(str(path)), "", f"not JSON: {error.reason}") from None
     try:
         return scenario_from_json(data, str(path))
     except AltledgerError:

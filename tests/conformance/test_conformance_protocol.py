@@ -54,6 +54,17 @@ for line in sys.stdin:
         if mode == "array":
             print("[1, 2]", flush=True)
             continue
+        odd = {"huge-integer": "9" * 5000, "deep": "[" * 5000 + "]" * 5000, "nan": "NaN"}
+        if mode in odd:
+            print('{"id": %d, "output": %s}' % (n, odd[mode]), flush=True)
+            continue
+        if mode == "repeated-id":
+            print('{"id": %d, "id": %d, "output": {}}' % (n + 1, n), flush=True)
+            continue
+        if mode == "not-utf8":
+            sys.stdout.buffer.write(b'{"id": %d, "output": "\xff"}\n' % n)
+            sys.stdout.flush()
+            continue
     print(json.dumps(client.answer(request)), flush=True)
 '''
 
@@ -79,6 +90,13 @@ def test_a_well_behaved_client_passes(script: Path) -> None:
     ("garbage", "printed a line that is not JSON instead of answering request id 2"),
     ("wrong-id", "answered id 102 to request id 2"),
     ("array", "is not a JSON object"),
+    # JSON that ``json.loads`` chokes on or reads ambiguously (reference.jsontext): once a traceback
+    # in the runner, or the last of two ids taken silently
+    ("huge-integer", "not JSON instead of answering request id 2 (an integer of more than 4300 digits)"),
+    ("deep", "not JSON instead of answering request id 2 (arrays or objects nested more than 100 levels deep)"),
+    ("nan", "not JSON instead of answering request id 2 (NaN is not a JSON number)"),
+    ("repeated-id", "not JSON instead of answering request id 2 (duplicate key 'id' in an object)"),
+    ("not-utf8", "printed bytes that are not UTF-8 instead of answering request id 2"),
 ])
 def test_misbehaviour_fails_one_vector_and_the_client_is_restarted(script: Path, mode: str, says: str) -> None:
     report = run_vectors(TWOPC, FEW, argv(script, mode))
