@@ -9,8 +9,9 @@ file written by the tools themselves (a seeded ``twopc simulate`` with faults; a
 simulate`` DAG with a forker, unequal stakes and a short coin period, which orders 13 of its 60
 events, so that a mutation can change an order; a committed conformance vector), mutates it —
 members deleted, list items duplicated or deleted, values replaced by values of other types,
-strings and integers nudged, or the bytes themselves cut or made not UTF-8 — and runs the real
-command on it in this process (click's test runner).  It then checks:
+strings and integers nudged, or the bytes themselves cut or made not UTF-8, or the text given
+what ``json.dumps`` never writes: integers of thousands of digits, nesting hundreds of levels deep,
+NaN, a key repeated — and runs the real command on it in this process (click's test runner).  It then checks:
 
 * the command raised nothing but ``SystemExit`` (a traceback is the finding this looks for);
 * exit 2 came with an ``error:`` line naming the file;
@@ -34,6 +35,7 @@ import atexit
 import contextlib
 import io
 import json
+import re
 import shutil
 import tempfile
 import traceback
@@ -149,6 +151,32 @@ def corrupt_bytes(data: Any, raw: bytes) -> bytes:
     return raw[:at] + bytes([data.draw(st.sampled_from([0xFF, 0xC3, 0x00, 0x22, 0x7D]), label="byte")]) + raw[at + 1:]
 
 
+# A scalar value after a key (a number, a string or a literal), and the first key of an object: where
+# ``splice_odd_json`` puts what ``json.dumps`` cannot write.
+SCALAR_VALUE = re.compile(r'(?<=:)\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|"(?:[^"\\]|\\.)*"|true|false|null)')
+FIRST_KEY = re.compile(r'\{\s*("(?:[^"\\]|\\.)*")\s*:')
+
+
+def splice_odd_json(data: Any, text: str) -> str:
+    """``text`` with one thing JSON parsers disagree on or choke on, which a mutation of the parsed
+    document cannot produce (``json.dumps`` writes none of them): a scalar value replaced by an
+    integer of thousands of digits, a value nested hundreds of levels deep, NaN or ±Infinity; or an
+    object given its first key a second time (``reference.jsontext`` refuses all of these)."""
+    if data.draw(st.booleans(), label="duplicate key") and FIRST_KEY.search(text):
+        keys = list(FIRST_KEY.finditer(text))
+        found = keys[data.draw(st.integers(0, len(keys) - 1), label="object")]
+        return f"{text[:found.end()]} 0, {found.group(1)}:{text[found.end():]}"
+    values = list(SCALAR_VALUE.finditer(text))
+    if not values:
+        return text
+    found = values[data.draw(st.integers(0, len(values) - 1), label="value")]
+    depth = data.draw(st.integers(95, 3000), label="depth")
+    odd = data.draw(st.sampled_from(["9" * 4299, "9" * 4301, "-" + "1" * 6000, "[" * depth + "0" + "]" * depth,
+                                     '{"a":' * depth + "0" + "}" * depth, "NaN", "Infinity", "-Infinity"]),
+                    label="odd value")
+    return text[:found.start(1)] + odd + text[found.end(1):]
+
+
 class InputFileMachine(RuleBasedStateMachine):
     """Each rule: one mutated file through one reading command, and the checks of the module docstring."""
 
@@ -249,7 +277,21 @@ class InputFileMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), which=st.sampled_from(["ops", "dag", "trace"]))
     def corrupted_bytes(self, data: Any, which: str) -> None:
-        path = self._write(self.seeds[which].name, corrupt_bytes(data, self.seeds[which].read_bytes()))
+        self._read(which, self._write(self.seeds[which].name, corrupt_bytes(data, self.seeds[which].read_bytes())))
+
+    @rule(data=st.data(), which=st.sampled_from(["ops", "dag", "trace"]))
+    def odd_json_text(self, data: Any, which: str) -> None:
+        text = self.seeds[which].read_text()
+        if which == "trace":                        # one line: a trace is read line by line
+            lines = text.splitlines()
+            at = data.draw(st.integers(0, len(lines) - 1), label="line")
+            lines[at] = splice_odd_json(data, lines[at])
+            text = "\n".join(lines) + "\n"
+        else:
+            text = splice_odd_json(data, text)
+        self._read(which, self._write(self.seeds[which].name, text))
+
+    def _read(self, which: str, path: Path) -> None:
         if which == "ops":
             self._replay(path)
         elif which == "dag":
