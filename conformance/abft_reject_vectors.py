@@ -108,6 +108,15 @@ def json_vectors(base: Base) -> list[dict[str, Any]]:
                       "json", {}),
         reject_vector("json", "nan-timestamp", "Event m1.2's timestamp is NaN, which JSON does not have.",
                       text(base.copy()).replace('"timestamp": 6,', '"timestamp": NaN,', 1), "json", {}),
+        reject_vector("json", "integer-of-4301-digits", "Event m1.2's timestamp is an integer of 4,301 digits: "
+                      "malformed JSON by §9.3's limits (not a schema range error), so that readers whose "
+                      "integers are bounded and readers whose integers are not refuse it alike.",
+                      text(base.copy()).replace('"timestamp": 6,', f'"timestamp": {"9" * 4301},', 1), "json", {}),
+        reject_vector("json", "nested-101-levels", "Event m1.2's timestamp is an array nested 101 levels deep "
+                      "inside the document's object and events list: malformed JSON by §9.3's limits (deeper "
+                      "than 100 levels), not a schema type error.",
+                      text(base.copy()).replace('"timestamp": 6,', f'"timestamp": {"[" * 98}6{"]" * 98},', 1),
+                      "json", {}),
     ]
 
 
