@@ -38,10 +38,9 @@ class JsonTextError(ValueError):
         self.line = line
         self.column = column
 
-    def where(self, source: str, first_line: int = 1) -> str:
-        """``source:line`` when the line is known, else ``source``; ``first_line``: the file line of the
-        text's first line (a line-based format parses one file line at a time)."""
-        return f"{source}:{first_line + self.line - 1}" if self.line else source
+    def where(self, source: str) -> str:
+        """``source:line`` when the line is known, else ``source``."""
+        return f"{source}:{self.line}" if self.line else source
 
 
 class DuplicateKeyError(JsonTextError):

@@ -59,7 +59,6 @@ def test_syntax_errors_keep_line_and_column():
         loads('{\n  "a": 1,\n  "b": }')
     assert (refused.value.line, refused.value.column) == (3, 8)
     assert refused.value.where("f.json") == "f.json:3"
-    assert refused.value.where("f.jsonl", first_line=5) == "f.jsonl:7"
     assert JsonTextError("x").where("f.json") == "f.json"
 
 
