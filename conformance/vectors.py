@@ -24,9 +24,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from altledger.conformance.suites import SCHEMA_DIR, Suite
-from altledger.reference import jsontext
-from altledger.reference.errors import InputFileError, read_text_file
-from altledger.reference.jsontext import JsonTextError
+from altledger.reference.errors import InputFileError
+from altledger.reference.jsontext import read_json_file
 
 INDEX = "index.json"
 
@@ -133,10 +132,7 @@ def _vector_files(suite: Suite, directory: Path | None) -> Iterable[tuple[Path, 
     for path in sorted(base.rglob("*.json")):
         if path.name == INDEX and path.parent == base:
             continue
-        try:
-            data = jsontext.loads(read_text_file(path))
-        except JsonTextError as error:
-            raise InputFileError(error.where(str(path)), "", f"not JSON: {error.reason}") from None
+        data = read_json_file(path)
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             raise InputFileError(str(path), "/id", f"not a valid {suite.name} vector: a vector is a JSON object "
                                                    "with a string id")

@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
+
+from altledger.reference.errors import InputFileError, read_text_file
 
 MAX_DEPTH = 100
 """Arrays and objects nested deeper than this are refused (see the module docstring)."""
@@ -95,3 +98,13 @@ def check_depth(value: Any) -> None:
         if depth > MAX_DEPTH:
             raise JsonTextError(f"arrays or objects nested more than {MAX_DEPTH} levels deep")
         pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+def read_json_file(path: str | Path, what: str = "") -> Any:
+    """A user's JSON file parsed (``read_text_file``, then :func:`loads`); anything wrong is an
+    :class:`~altledger.reference.errors.InputFileError` naming the file, and the line where known."""
+    text = read_text_file(path, what)
+    try:
+        return loads(text)
+    except JsonTextError as error:
+        raise InputFileError(error.where(str(path)), "", f"not JSON: {error.reason}") from None

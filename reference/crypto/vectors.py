@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from altledger.reference import jsontext
-from altledger.reference.errors import InputFileError, read_text_file
-from altledger.reference.jsontext import JsonTextError
+from altledger.reference.errors import InputFileError
+from altledger.reference.jsontext import read_json_file
 
 SHARED_ENV = "ALTLEDGER_SHARED"
 REPO = Path(__file__).resolve().parents[2]
@@ -52,11 +51,7 @@ def external_vectors_dir() -> Path:
 
 def read_json(path: Path) -> Any:
     """Parse a vector file; a broken file is an InputFileError with file:line."""
-    text = read_text_file(path)
-    try:
-        return jsontext.loads(text)
-    except JsonTextError as err:
-        raise InputFileError(err.where(str(path)), "", f"invalid JSON: {err.reason}") from None
+    return read_json_file(path)
 
 
 def parse_hex(value: object, location: str, item: str) -> bytes:

@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from altledger.reference import jsontext
 from altledger.reference.encoding import CrossAgentTx, agent_id, value_from_json, value_to_json
-from altledger.reference.errors import AltledgerError, DecodeError, InputFileError, read_text_file
-from altledger.reference.jsontext import JsonTextError
+from altledger.reference.errors import AltledgerError, DecodeError, InputFileError
+from altledger.reference.jsontext import read_json_file
 from altledger.reference.twopc.cluster import OPERATION_NAMES, Applied, Cluster, Operation
 from altledger.reference.twopc.txfacts import txid_of
 
@@ -213,11 +212,7 @@ def _operation(op: Any, index: int, shard_count: int, transactions: dict[str, Cr
 def load_scenario(path: str | Path) -> Scenario:
     """Read an ``altledger-2pc-ops/1`` file (errors name the file, line where known, and JSON pointer)."""
     path = Path(path)
-    text = read_text_file(path)
-    try:
-        data = jsontext.loads(text)
-    except JsonTextError as error:
-        raise _fail(error.where(str(path)), "", f"not JSON: {error.reason}") from None
+    data = read_json_file(path)
     try:
         return scenario_from_json(data, str(path))
     except AltledgerError:
