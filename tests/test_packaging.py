@@ -8,14 +8,14 @@ wheel.  These tests catch both mistakes.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
 import tomllib
 import zipfile
+from pathlib import Path
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parent.parent
 
 PACKAGE_ROOTS = ["reference", "fast", "conformance", "proofs", "tla"]
 
@@ -73,3 +73,14 @@ def test_wheel_installs_only_altledger(tmp_path):
 def test_python_dash_m_and_console_script_list_commands():
     out = subprocess.run([sys.executable, "-m", "altledger", "--help"], capture_output=True, text=True, check=True)
     assert "verify" in out.stdout and "tlc" in out.stdout
+
+
+def test_no_test_module_imports_a_conftest_by_name():
+    """pytest loads ``tests/conftest.py`` and ``tests/twopc/conftest.py`` both; ``from conftest
+    import …`` in a test module gets whichever of them was imported first, so running some test
+    folders together failed at collection.  Test modules find the repository from their own path."""
+    offenders = [f"{path.relative_to(REPO)}:{number}"
+                 for path in sorted((REPO / "tests").rglob("*.py"))
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if line.split("#")[0].split()[:2] in (["from", "conftest"], ["import", "conftest"])]
+    assert not offenders, f"test modules importing a conftest by name: {offenders}"

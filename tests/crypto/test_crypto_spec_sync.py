@@ -9,8 +9,7 @@ behaviour of the code, so neither can drift alone.
 from __future__ import annotations
 
 import re
-
-from conftest import REPO
+from pathlib import Path
 
 from altledger.reference import hashing
 from altledger.reference.crypto import bls, ed25519
@@ -20,6 +19,8 @@ from altledger.reference.crypto.ed25519_vectors import (
     speccheck_cases,
 )
 from altledger.reference.crypto.edwards25519 import SMALL_ORDER_Y
+
+REPO = Path(__file__).resolve().parents[2]
 
 SPEC = (REPO / "spec" / "crypto.md").read_text(encoding="utf-8")
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
-
 from altledger.tla.tlc import run_tlc
 from altledger.tla.tlc_output import Outcome
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.tlc
 TLA = REPO / "tla"
