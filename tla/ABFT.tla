@@ -54,8 +54,18 @@
 (*                        disagreeing on fame at depth 26 (328 states), 11 s*)
 (*   ABFT.forks-below.cfg the same steering, f holds 1 of 5 (< S/3):       *)
 (*                        holds; 383 distinct states, depth 26, 15 s        *)
+(*   ABFT.coin.cfg        GossipSpec steered to coin rounds (CoinSteered):  *)
+(*                        4 equal members, 25 events, <= 1 event off the    *)
+(*                        script's partners: 484 distinct states, depth    *)
+(*                        22, 14 s                                          *)
+(*   ABFT.coin-flipped.cfg the same with every coin flipped: 484, 14 s      *)
+(*   ABFT.coin-reach.cfg  the script: TLC refutes NeverCoin, 2 s            *)
+(*   ABFT.coin-decided-reach.cfg  flipped coins: TLC refutes               *)
+(*                        NeverRecordedPastCoin, 3 s                        *)
 (*   ABFT.defs.deep.cfg   tables = literal definitions, <= 7 events (with   *)
 (*   (by hand)            decisions): 5,243 distinct states, 145 s          *)
+(*   ABFT.coin.deep.cfg   ABFT.coin.cfg with <= 2 events off the script:   *)
+(*   (by hand)            6,644 distinct states, depth 22, 3 min 6 s        *)
 (*   ABFT.deep.cfg        GossipSpec as ci, <= 9 events (round 2 decided,   *)
 (*   (by hand)            events ordered: NeverOrdered is refuted at these  *)
 (*                        bounds): 1,273,243 distinct states, depth 7,      *)
@@ -607,6 +617,26 @@ NeverDecided == \A T \in {DagFacts} : \A m \in Honest : Consensus(T, view[m]).la
 NeverOrdered == \A T \in {DagFacts} : \A m \in Honest : Consensus(T, view[m]).order = <<>>
 NeverForked  == \A T \in {DagFacts} : \A m \in Honest : \A x \in view[m] : T.f[x].forked = {}
 
+\* A coin vote is cast (§6.3): a witness y at a coin-round distance d from x
+\* (d > 1, d mod CoinPeriod = 0) without a > 2/3 majority, so y's vote
+\* about x is its coin.  (The same tally as BallotRow's.)
+CastsCoinVote(T, y, x) ==
+    LET j == T.f[y].round
+        d == j - T.f[x].round
+        W == {w \in T.f[y].anc : T.f[w].witness /\ T.f[w].round = j - 1 /\ StronglySeesF(T.f, y, w)}
+        yes == StakeOfEvents({w \in W : T.b[w][x].vote})
+        no  == StakeOfEvents({w \in W : ~T.b[w][x].vote})
+    IN /\ d > 1 /\ d % CoinPeriod = 0
+       /\ ~(3 * yes > 2 * TotalStake) /\ ~(3 * no > 2 * TotalStake)
+NeverCoin == \A T \in {DagFacts} : \A y \in Ids : T.f[y].witness => \A x \in DOMAIN T.b[y] : ~CastsCoinVote(T, y, x)
+\* An honest member has recorded the fame of a witness that no voter before
+\* its first coin round decides (§6.2): only votes past a coin round did.
+DecidedOnlyPastCoin(T, w) ==
+    LET Deciders == {y \in Ids : w \in DOMAIN T.b[y] /\ T.b[y][w].decision /= {}}
+    IN Deciders /= {} /\ \A y \in Deciders : T.f[y].round - T.f[w].round > CoinPeriod
+NeverRecordedPastCoin == \A T \in {DagFacts} : \A m \in Honest : \A w \in DOMAIN decided[m] :
+    ~DecidedOnlyPastCoin(T, w)
+
 -----------------------------------------------------------------------------
 (* Steering for the negative control (ABFT.forks-third.cfg) and its twin   *)
 (* (ABFT.forks-below.cfg): a network partition and a two-faced forker.     *)
@@ -640,6 +670,43 @@ Partitioned ==
           IN /\ view[m] \subseteq Hears
              /\ Hears \ view[m] \subseteq {Len(events)}   \* only the newest event may be unknown
     /\ \A m \in Members : DOMAIN decided[m] = {} /\ delivered[m] = <<>>
+
+-----------------------------------------------------------------------------
+(* Steering to a coin round (ABFT.coin.cfg, ABFT.coin-reach.cfg).  Random  *)
+(* gossip decides every election in its first normal round, and the       *)
+(* exhaustive bounds (<= 9 events) end before a coin round, which needs    *)
+(* three rounds of split votes.  So the gossip here follows a script: the  *)
+(* hand-built DAG 2 of the conformance vectors (conformance/abft_dags.py,  *)
+(* tie_dag: four equal members, A5's vote about D1 is a coin vote), then   *)
+(* one round-robin of four more events, after which D1 is decided famous   *)
+(* when A5's coin is 1 and undecided when it is 0.  The event at position  *)
+(* k is created by CoinCreators[k] and has other-parent the latest event   *)
+(* of CoinPartners[k] -- except at up to CoinDeviations positions, where   *)
+(* the partner is any other member.  Each deviation gives another DAG:     *)
+(* TLC checks Agreement over all of them and over the decisions every      *)
+(* member records along the way.  Genesis (4 events) comes first, in       *)
+(* MemberSeq order.  Only the explored behaviours shrink; GossipSpec and   *)
+(* the invariants are unchanged.                                           *)
+
+CoinCreators == <<"b", "c", "a", "b", "a", "c", "c", "d", "a", "b", "c", "d", "a",
+                  "b", "c", "d", "a", "b", "c", "d", "a">>
+CoinPartners == <<"a", "b", "c", "a", "b", "d", "a", "c", "d", "a", "b", "c", "d",
+                  "a", "b", "c", "d", "a", "b", "c", "d">>
+CoinSteered(deviations) ==
+    LET g == Cardinality(Members)
+        Scripted == {k \in 1 .. Len(events) - g : TRUE}
+    IN /\ Len(events) <= g + Len(CoinCreators)
+       /\ \A k \in Scripted : Creator(g + k) = CoinCreators[k]
+       /\ Cardinality({k \in Scripted : Creator(events[g + k].op) /= CoinPartners[k]}) <= deviations
+CoinSteeredExact == CoinSteered(0)
+CoinSteeredOne == CoinSteered(1)
+CoinSteeredTwo == CoinSteered(2)
+
+\* Signatures with every coin flipped (the low bit of byte 2 of 2): the
+\* coin configs run with DerivedSignature and with this (a cfg override),
+\* so each coin vote is explored with both values.
+FlippedSignature(i) == LET b == (101 * i + 7) % 256   \* DerivedSignature(i)[2]
+                       IN <<(37 * i + 11) % 256, IF b % 2 = 0 THEN b + 1 ELSE b - 1>>
 
 -----------------------------------------------------------------------------
 (* Values for the configs (a TLC config cannot write a function or a       *)
