@@ -62,10 +62,16 @@
 (*   ABFT.coin-reach.cfg  the script: TLC refutes NeverCoin, 2 s            *)
 (*   ABFT.coin-decided-reach.cfg  flipped coins: TLC refutes               *)
 (*                        NeverRecordedPastCoin, 3 s                        *)
+(*   ABFT.coin-fork.cfg   the script with d forking at will (stake 1/4),   *)
+(*                        23 events: 523 distinct states, depth 20, 26 s   *)
+(*                        (machine busy)                                    *)
+(*   ABFT.coin-fork-reach.cfg  TLC refutes NeverCoinAmidForks, 3 s         *)
 (*   ABFT.defs.deep.cfg   tables = literal definitions, <= 7 events (with   *)
 (*   (by hand)            decisions): 5,243 distinct states, 145 s          *)
 (*   ABFT.coin.deep.cfg   ABFT.coin.cfg with <= 2 events off the script:   *)
 (*   (by hand)            6,644 distinct states, depth 22, 3 min 6 s        *)
+(*   ABFT.coin-fork.deep.cfg  ABFT.coin-fork.cfg at 25 events: 3,979       *)
+(*   (by hand)            distinct states, depth 22, 113 s (1 worker, busy) *)
 (*   ABFT.deep.cfg        GossipSpec as ci, <= 9 events (round 2 decided,   *)
 (*   (by hand)            events ordered: NeverOrdered is refuted at these  *)
 (*                        bounds): 1,273,243 distinct states, depth 7,      *)
@@ -629,6 +635,8 @@ CastsCoinVote(T, y, x) ==
     IN /\ d > 1 /\ d % CoinPeriod = 0
        /\ ~(3 * yes > 2 * TotalStake) /\ ~(3 * no > 2 * TotalStake)
 NeverCoin == \A T \in {DagFacts} : \A y \in Ids : T.f[y].witness => \A x \in DOMAIN T.b[y] : ~CastsCoinVote(T, y, x)
+\* A coin vote is cast while an honest member sees a fork (§3.3).
+NeverCoinAmidForks == NeverCoin \/ NeverForked
 \* An honest member has recorded the fame of a witness that no voter before
 \* its first coin round decides (§6.2): only votes past a coin round did.
 DecidedOnlyPastCoin(T, w) ==
@@ -685,8 +693,10 @@ Partitioned ==
 (* the partner is any other member.  Each deviation gives another DAG:     *)
 (* TLC checks Agreement over all of them and over the decisions every      *)
 (* member records along the way.  Genesis (4 events) comes first, in       *)
-(* MemberSeq order.  Only the explored behaviours shrink; GossipSpec and   *)
-(* the invariants are unchanged.                                           *)
+(* MemberSeq order.  With d forking (ABFT.coin-fork.cfg), d's events and  *)
+(* the ones it shows are free too (GossipStep), so forks meet coin votes.  *)
+(* Only the explored behaviours shrink; GossipSpec and the invariants are  *)
+(* unchanged.                                                              *)
 
 CoinCreators == <<"b", "c", "a", "b", "a", "c", "c", "d", "a", "b", "c", "d", "a",
                   "b", "c", "d", "a", "b", "c", "d", "a">>
