@@ -20,7 +20,7 @@ import sys
 import traceback
 from typing import IO, Any
 
-from altledger.conformance.suites import PROTOCOL, SUITES, suite
+from altledger.conformance.suites import MAX_LINE_CHARS, PROTOCOL, SUITES, line_too_long, suite
 from altledger.reference import jsontext
 from altledger.reference.errors import AltledgerError
 from altledger.reference.jsontext import JsonTextError
@@ -71,18 +71,37 @@ class Client:
         return {"id": ident, "output": output}
 
 
+def request_lines(stdin: IO[str]):
+    """The lines of ``stdin``; a line longer than the protocol's MAX_LINE_CHARS is read to its end in
+    pieces, never held whole, and comes out as None."""
+    while True:
+        line = stdin.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        if not line_too_long(line):
+            yield line
+            continue
+        while line and not line.endswith("\n"):       # skip the rest of the over-long line
+            line = stdin.readline(MAX_LINE_CHARS)
+        yield None
+
+
 def serve(impl: str, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> int:
     """Answer every request line until end of input; return the exit status (0)."""
     client = Client(impl)
-    for line in stdin:
-        if not line.strip():
+    for line in request_lines(stdin):
+        if line is None:
+            response = {"id": None, "error": {"type": "ProtocolError",
+                                              "message": f"a line longer than {MAX_LINE_CHARS:,} characters"}}
+        elif not line.strip():
             continue
-        try:
-            request = jsontext.loads(line)
-        except JsonTextError as error:
-            response = {"id": None, "error": {"type": "ProtocolError", "message": f"not JSON: {error.reason}"}}
         else:
-            response = client.answer(request)
+            try:
+                request = jsontext.loads(line)
+            except JsonTextError as error:
+                response = {"id": None, "error": {"type": "ProtocolError", "message": f"not JSON: {error.reason}"}}
+            else:
+                response = client.answer(request)
         stdout.write(json.dumps(response, separators=(",", ":")) + "\n")
         stdout.flush()
     return 0

@@ -7,8 +7,9 @@ read exactly one response line per request, compare the response's output
 with the vector's ``expected`` (only the members the suite names), close the
 client's stdin and wait for it to exit.
 
-A client that misbehaves — exits, prints a line that is not a JSON object,
-answers another id, or says nothing within the timeout — causes a
+A client that misbehaves — exits, prints a line that is not a JSON object
+(or one over the protocol's length limit), answers another id, or says
+nothing within the timeout — causes a
 :class:`ProtocolError`: the vector is reported as a protocol failure with a
 sentence saying what happened, the client is stopped and started again for
 the next vector, and after ``max_restarts`` restarts the run stops.  Nothing
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from altledger.conformance.diff import ABSENT, Difference, diff, short_path, show
-from altledger.conformance.suites import PROTOCOL, Suite, request_input
+from altledger.conformance.suites import MAX_LINE_CHARS, PROTOCOL, Suite, line_too_long, request_input
 from altledger.reference import jsontext
 from altledger.reference.errors import AltledgerError
 from altledger.reference.jsontext import JsonTextError
@@ -38,6 +39,10 @@ DEFAULT_TIMEOUT = 60.0
 STARTUP_TIMEOUT = 60.0
 EXIT_GRACE = 5.0
 NOT_UTF8 = object()          # what the reader thread queues when the client's output stops being UTF-8
+TOO_LONG = object()          # … when a line grows past MAX_LINE_CHARS (suites.py)
+LINES_AHEAD = 16
+"""Lines the reader thread takes from a client before the runner asks for them; then it waits, and the
+client blocks on its full pipe, instead of the runner storing whatever a flooding client prints."""
 
 
 class ProtocolError(AltledgerError):
@@ -73,21 +78,42 @@ class ClientProcess:
                                          text=True, encoding="utf-8", bufsize=1, env=env)
         except OSError as error:
             raise RunnerError(f"cannot start the client {shlex.join(argv)}: {error.strerror or error}") from None
-        self.lines: queue.Queue[Any] = queue.Queue()           # lines, NOT_UTF8, then None at the end
+        self.lines: queue.Queue[Any] = queue.Queue(LINES_AHEAD)     # lines, NOT_UTF8 or TOO_LONG, then None
+        self.stopped = threading.Event()                              # kill() or close(): the reader stops
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
     def _read(self) -> None:
+        """Queue the client's lines (at most LINES_AHEAD ahead of the runner); a line longer than
+        MAX_LINE_CHARS, or bytes that are not UTF-8, end the reading with a sentinel."""
         assert self.proc.stdout is not None
         try:
-            for line in self.proc.stdout:
-                self.lines.put(line)
+            while True:
+                line = self.proc.stdout.readline(MAX_LINE_CHARS + 1)
+                if not line:
+                    break
+                if line_too_long(line):
+                    self._queue(TOO_LONG)
+                    return
+                if not self._queue(line):
+                    return
         except UnicodeDecodeError:          # the rest of the output cannot be read as lines
-            self.lines.put(NOT_UTF8)
+            self._queue(NOT_UTF8)
         except (OSError, ValueError):       # closed under us
             pass
         finally:
-            self.lines.put(None)
+            self._queue(None)
+
+    def _queue(self, item: Any) -> bool:
+        """Put ``item`` for the runner, waiting while the queue is full; False once the client is stopped
+        (nobody will read it)."""
+        while not self.stopped.is_set():
+            try:
+                self.lines.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def _exit_status(self) -> str:
         try:
@@ -116,6 +142,9 @@ class ClientProcess:
         if line is NOT_UTF8:
             raise ProtocolError(f"the client printed bytes that are not UTF-8 instead of answering request id "
                                 f"{ident}")
+        if line is TOO_LONG:
+            raise ProtocolError(f"the client printed a line longer than {MAX_LINE_CHARS:,} characters instead of "
+                                f"answering request id {ident}")
         try:
             response = jsontext.loads(line)
         except JsonTextError as error:
@@ -143,8 +172,10 @@ class ClientProcess:
             self.proc.wait(timeout=EXIT_GRACE)
         except subprocess.TimeoutExpired:
             self.kill()
+        self.stopped.set()
 
     def kill(self) -> None:
+        self.stopped.set()
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from altledger.conformance.runner import RunnerError, run_vectors
+from altledger.conformance.runner import LINES_AHEAD, ClientProcess, RunnerError, run_vectors
 from altledger.conformance.suites import suite
 from altledger.conformance.vectors import load_vectors
 
@@ -61,6 +62,9 @@ for line in sys.stdin:
         if mode == "repeated-id":
             print('{"id": %d, "id": %d, "output": {}}' % (n + 1, n), flush=True)
             continue
+        if mode == "endless-line":             # one line that never ends
+            while True:
+                sys.stdout.write("a" * (1 << 20))
         if mode == "not-utf8":
             sys.stdout.buffer.write(b'{"id": %d, "output": "\xff"}\n' % n)
             sys.stdout.flush()
@@ -97,6 +101,8 @@ def test_a_well_behaved_client_passes(script: Path) -> None:
     ("nan", "not JSON instead of answering request id 2 (NaN is not a JSON number)"),
     ("repeated-id", "not JSON instead of answering request id 2 (duplicate key 'id' in an object)"),
     ("not-utf8", "printed bytes that are not UTF-8 instead of answering request id 2"),
+    # once held in memory until the timeout: 11 GB in the 60 s the runner waited for a hello
+    ("endless-line", "printed a line longer than 67,108,864 characters instead of answering request id 2"),
 ])
 def test_misbehaviour_fails_one_vector_and_the_client_is_restarted(script: Path, mode: str, says: str) -> None:
     report = run_vectors(TWOPC, FEW, argv(script, mode))
@@ -104,6 +110,23 @@ def test_misbehaviour_fails_one_vector_and_the_client_is_restarted(script: Path,
     assert statuses == ["pass", "protocol", "pass"]
     assert says in report.results[1].message
     assert report.restarts == 1 and not report.aborted
+
+
+def test_a_flooding_client_is_not_read_ahead_without_bound() -> None:
+    """A client printing lines nobody asked for fills at most LINES_AHEAD of the runner's queue, then
+    blocks on its pipe; stopping the client stops the reader thread."""
+    flood = "import sys, time\nfor _ in range(100000): print('{}')\nsys.stdout.flush()\ntime.sleep(30)\n"
+    client = ClientProcess([sys.executable, "-c", flood])
+    try:
+        deadline = time.monotonic() + 10
+        while client.lines.qsize() < LINES_AHEAD and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)                         # time to read on, were the queue unbounded
+        assert client.lines.qsize() == LINES_AHEAD
+    finally:
+        client.kill()
+    client.reader.join(timeout=5)
+    assert not client.reader.is_alive()
 
 
 def test_timeout(script: Path) -> None:
@@ -209,3 +232,22 @@ def test_unknown_implementation_is_reported_per_request() -> None:
                             input=request, capture_output=True, text=True, timeout=120)
     answer = json.loads(result.stdout)
     assert answer["error"]["type"] == "ToolError" and "unknown bug 'nope'" in answer["error"]["message"]
+
+
+def test_client_refuses_an_over_long_line_and_serves_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in client answers a request line over the protocol's limit with an error, without
+    holding it whole, and goes on; a line exactly at the limit (newline not counted) is served."""
+    import io
+
+    from altledger.conformance import client, suites
+    monkeypatch.setattr(suites, "MAX_LINE_CHARS", 1000)
+    monkeypatch.setattr(client, "MAX_LINE_CHARS", 1000)
+    hello = json.dumps({"id": 7, "hello": {"protocol": suites.PROTOCOL, "suite": "twopc"}})
+    at_limit = hello + " " * (1000 - len(hello))          # trailing whitespace is still JSON
+    lines = ["x" * 5000, hello, at_limit, at_limit + " ", hello]
+    out = io.StringIO()
+    client.serve("reference", io.StringIO("\n".join(lines) + "\n"), out)
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [a["id"] for a in answers] == [None, 7, 7, None, 7]
+    assert answers[0]["error"] == answers[3]["error"] == {"type": "ProtocolError",
+                                                          "message": "a line longer than 1,000 characters"}
