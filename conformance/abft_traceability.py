@@ -65,8 +65,6 @@ ABFT = Profile(suite="abft", spec=SPEC, sections=(1, 11), tla=ROOT / "tla" / "AB
 UNCITED_BY_TESTS: dict[str, str] = {
     "§10.2": "no test cites it; `altledger verify` validates traces of seeded gossip runs with TLC "
              "(conformance/abft_checks.py) and rejects a corrupted one",
-    "§11.3": "tests/abft/test_abft_properties.py::test_members_agree checks it (cited in its module docstring "
-             "only); TLC checks the model's agreement invariants (tla/ABFT.tla)",
 }
 
 # §12 rows not covered by test_abft_spec_choices.ALTERNATIVES: row -> [(test node, what it pins)].
