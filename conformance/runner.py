@@ -122,14 +122,30 @@ class ClientProcess:
             return "closed its output but is still running"
         return f"exited with status {code}"
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], timeout: float) -> None:
+        """Write one request line.  A line longer than the pipe holds blocks until the client reads it,
+        so the write runs in a thread of its own and is given ``timeout`` seconds: a client that stops
+        reading its input is a protocol failure, not a runner that waits for ever."""
         assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps(message, separators=(",", ":"), ensure_ascii=False) + "\n")
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
+        stdin, line = self.proc.stdin, json.dumps(message, separators=(",", ":"), ensure_ascii=False) + "\n"
+        failed: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                stdin.write(line)
+                stdin.flush()
+            except (OSError, ValueError) as error:      # BrokenPipeError is an OSError
+                failed.append(error)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        writer.join(timeout)
+        if writer.is_alive():       # (kill() then ends the write: the pipe breaks)
+            raise ProtocolError(f"the client did not read request id {message.get('id')} within {timeout:g} s "
+                                f"(timeout)")
+        if failed:
             raise ProtocolError(f"the client {self._exit_status()} before it could read request "
-                                f"id {message.get('id')}") from None
+                                f"id {message.get('id')}")
 
     def receive(self, ident: int, timeout: float) -> dict[str, Any]:
         """The response to request ``ident``."""
@@ -158,7 +174,7 @@ class ClientProcess:
         return response
 
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
-        self.send(message)
+        self.send(message, timeout)
         return self.receive(message["id"], timeout)
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from altledger.conformance.runner import LINES_AHEAD, ClientProcess, RunnerError, run_vectors
+from altledger.conformance.runner import LINES_AHEAD, ClientProcess, ProtocolError, RunnerError, run_vectors
 from altledger.conformance.suites import suite
 from altledger.conformance.vectors import load_vectors
 
@@ -127,6 +127,19 @@ def test_a_flooding_client_is_not_read_ahead_without_bound() -> None:
         client.kill()
     client.reader.join(timeout=5)
     assert not client.reader.is_alive()
+
+
+def test_a_client_that_stops_reading_times_out_instead_of_blocking_the_runner() -> None:
+    """A request longer than the pipe holds cannot be written to a client that never reads: the runner
+    once waited for ever there, whatever --timeout said."""
+    client = ClientProcess([sys.executable, "-c", "import time; time.sleep(60)"])
+    started = time.monotonic()
+    try:
+        with pytest.raises(ProtocolError, match=r"did not read request id 1 within 1\.5 s \(timeout\)"):
+            client.request({"id": 1, "input": "x" * (1 << 20)}, timeout=1.5)
+        assert time.monotonic() - started < 30
+    finally:
+        client.kill()
 
 
 def test_timeout(script: Path) -> None:
