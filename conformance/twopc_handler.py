@@ -26,6 +26,7 @@ from altledger.reference.errors import InputFileError
 from altledger.conformance.twopc_backends import TwopcBackend
 from altledger.conformance.twopc_json import (TxTable, envelope_json, log_writes_json, read_input,
                                               read_transactions)
+from altledger.reference.twopc.cluster import MAX_CLUSTER_SHARDS
 from altledger.reference.twopc.shard import misrouted
 from altledger.reference.twopc.snapshot import canonical_json
 
@@ -36,10 +37,12 @@ def _fail(where: str, reason: str) -> InputFileError:
     return InputFileError("", where, reason)
 
 
-def _shard_count(data: dict) -> int:
+def _shard_count(data: dict, most: int = 1 << 32) -> int:
+    """``K`` (§2.2); a run takes at most MAX_CLUSTER_SHARDS (§13.1)."""
     value = data.get("shard_count")
-    if type(value) is not int or not 1 <= value <= 1 << 32:
-        raise _fail("/shard_count", f"expected an integer in 1..2**32, got {value!r}")
+    if type(value) is not int or not 1 <= value <= most:
+        bound = "2**32" if most == 1 << 32 else f"{most} for a run (§13.1)"
+        raise _fail("/shard_count", f"expected an integer in 1..{bound}, got {value!r}")
     return value
 
 
@@ -129,7 +132,7 @@ def digest(snapshot: dict) -> str:
 
 def handle_run(data: Any, backend: TwopcBackend) -> dict[str, Any]:
     data = _members(data, ("shard_count", "genesis", "transactions", "operations"))
-    shard_count = _shard_count(data)
+    shard_count = _shard_count(data, MAX_CLUSTER_SHARDS)
     txs = read_transactions(data["transactions"])
     genesis, names = read_genesis(data["genesis"])
     if not isinstance(data["operations"], list):

@@ -64,6 +64,7 @@ from altledger.fast.twopc.phases import GroupPhases
 from altledger.fast.twopc.shard import FastShard
 from altledger.fast.twopc.txtable import AgentTable, TxTable
 from altledger.reference.encoding import CrossAgentTx, LegKind, shard_index
+from altledger.reference.twopc.cluster import check_cluster_parameters
 
 
 def blocks(shard_count: int, groups: int) -> list[range]:
@@ -536,7 +537,8 @@ def run_batches(shard_count: int, genesis: Mapping[bytes, int], batches: Sequenc
     # batches in wire form as they are when all are (the numba engine reads their bytes), else decoded
     if not is_wire(batches):
         batches = [batch if type(batch) is list else as_list(batch) for batch in batches]
-    blocks(shard_count, workers if workers is not None else groups)      # refuse bad counts before forking
+    check_cluster_parameters(shard_count, genesis)                       # refuse bad counts before forking
+    blocks(shard_count, workers if workers is not None else groups)
     chosen = "python" if engine == "python" else "numba"
     if chosen == "python":
         batches = [as_list(batch) for batch in batches]

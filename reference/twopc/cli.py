@@ -18,7 +18,7 @@ import click
 
 from altledger.reference.encoding import shard_of_agent
 from altledger.reference.errors import AltledgerError
-from altledger.reference.twopc.cluster import Cluster
+from altledger.reference.twopc.cluster import MAX_CLUSTER_SHARDS, Cluster
 from altledger.reference.twopc.invariants import Violation, check_quiescent
 from altledger.reference.twopc.scenario import Scenario, load_scenario, save_scenario
 from altledger.reference.twopc.simulate import (PRESETS, Counts, Faults, Outcome, Run, Workload, outcome_of,
@@ -57,7 +57,7 @@ def twopc_command() -> None:
 @twopc_command.command("simulate")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the only random generator.")
 @click.option("--agents", type=click.IntRange(2), default=20, show_default=True, help="Agents a1.cns … aN.cns.")
-@click.option("--shards", type=click.IntRange(1, 1 << 16), default=4, show_default=True, help="Shards K.")
+@click.option("--shards", type=click.IntRange(1, MAX_CLUSTER_SHARDS), default=4, show_default=True, help="Shards K.")
 @click.option("--txs", type=click.IntRange(0), default=20, show_default=True, help="Transactions to create.")
 @click.option("--max-legs", type=click.IntRange(2, 16), default=4, show_default=True, help="Most legs per tx.")
 @click.option("--faults", "faults_text", default="none", show_default=True,
