@@ -70,7 +70,7 @@ def seed_files() -> dict[str, Path]:
 
     from altledger.__main__ import cli
     folder = scratch_folder() / "seeds"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)     # (after a failed first call, the next one must show that failure again)
     files = {"ops": folder / "ops.json", "trace": folder / "trace.jsonl", "dag": folder / "dag.json"}
     runner = CliRunner()
     for args in (["twopc", "simulate", "--seed", "3", "--agents", "6", "--shards", "3", "--txs", "4",

@@ -38,3 +38,18 @@ def test_fuzz_inputs_reports_an_injected_fast_bug(monkeypatch):
     assert result.exit_code == 1, result.output
     assert "inputs: FAILURE FOUND" in result.output and "reference and fast differ" in result.output
     assert "@reproduce_failure(" in result.output
+
+
+def test_a_failure_to_write_the_seed_files_is_shown_again_when_retried(monkeypatch, tmp_path):
+    """``fuzz all`` once reported ``FileExistsError: …/seeds``: writing the seed files had failed
+    (the process had imported a module that a later one no longer matched), and the retry of the
+    uncached call tripped over the folder the first try had made, hiding the real failure."""
+    from altledger.conformance import input_fuzz
+    monkeypatch.setattr(input_fuzz, "scratch_folder", lambda: tmp_path)
+    input_fuzz.seed_files.cache_clear()
+    try:
+        (tmp_path / "seeds").mkdir()                     # left by a failed first try
+        files = input_fuzz.seed_files()
+        assert all(path.is_file() for path in files.values())
+    finally:
+        input_fuzz.seed_files.cache_clear()
