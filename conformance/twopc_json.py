@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from altledger.reference.encoding import (CommitDecisionRecord, CrossAgentTx, Prepare, PreparedRecord, shard_index,
-                                          value_from_json, value_to_json)
+from altledger.reference.encoding import (CommitDecisionRecord, CrossAgentTx, Outcome, OutcomeRecord, Prepare,
+                                          PreparedRecord, shard_index, value_from_json, value_to_json)
 from altledger.reference.errors import DecodeError, InputFileError
 from altledger.reference.twopc.log import Log, Record
 from altledger.reference.twopc.shard import Crash, Deliver, Flush, Input, Recover, Submit, Timeout
@@ -176,7 +176,9 @@ def read_shard(data: Any, shard_count: int, txs: TxTable, where: str = "/state")
     for name in ("log", "buffer", "store", "coord"):
         if not isinstance(data[name], list):
             raise _fail(f"{where}/{name}", "expected a JSON array")
-    log = Log().append([read_record(r, txs, shard_count, f"{where}/log/{i}") for i, r in enumerate(data["log"])])
+    records = [read_record(r, txs, shard_count, f"{where}/log/{i}") for i, r in enumerate(data["log"])]
+    _check_commits_follow_prepares(records, f"{where}/log")
+    log = Log().append(records)
     buffer = tuple(read_record(r, txs, shard_count, f"{where}/buffer/{i}") for i, r in enumerate(data["buffer"]))
     balances: dict[bytes, int] = {}
     nonces: dict[bytes, int] = {}
@@ -206,6 +208,19 @@ def read_shard(data: Any, shard_count: int, txs: TxTable, where: str = "/state")
             Phase(entry["phase"]), sets["participants"], frozenset(sets["yes"]), frozenset(sets["acks"]))
     return ShardState(shard=shard, shard_count=shard_count, up=data["up"], log=log, buffer=buffer,
                       balances=balances, nonces=nonces, coord=coord)
+
+
+def _check_commits_follow_prepares(records: list[Record], where: str) -> None:
+    """A participant forces ``OutcomeRecord(t, COMMIT)`` only on a commit decision while prepared
+    (§7.2.1), so its log holds ``PreparedRecord(t)`` before it; a log without one cannot come from a run
+    (and its shard, committed, could not tell ``coordinator(t)`` for its ack, §7.2.2)."""
+    prepared: set[bytes] = set()
+    for i, record in enumerate(records):
+        if isinstance(record, PreparedRecord):
+            prepared.add(txid_of(record.tx))
+        elif isinstance(record, OutcomeRecord) and record.outcome is Outcome.COMMIT and record.txid not in prepared:
+            raise _fail(f"{where}/{i}", "an OutcomeRecord(COMMIT) without an earlier PreparedRecord of its "
+                                        "transaction (§7.2.1)")
 
 
 def _check_coord_entry(tx: CrossAgentTx, shard: int, shard_count: int, phase: str, sets: dict[str, tuple],

@@ -194,7 +194,7 @@ def shard_from_json(data: Any, table: TxTable, by_txid: dict[str, int], location
     for i, entry in enumerate(data["coord"]):
         item = f"/coord/{i}"
         if (not isinstance(entry, dict) or set(entry) != {"txid", "phase", "participants", "yes", "acks"}
-                or entry["phase"] not in phases
+                or not isinstance(entry["phase"], str) or entry["phase"] not in phases
                 or not all(isinstance(entry[k], list) and all(type(x) is int for x in entry[k])
                            for k in ("participants", "yes", "acks"))):
             raise _fail(location, item, 'expected {"txid", "phase": "collecting"|"committing", '
