@@ -36,13 +36,14 @@ MAX_LINE_CHARS = 64 << 20
 """The longest line either side of the protocol may print (conformance/README.md): over 600 times the
 largest committed vector file, and a bound on what one misbehaving peer can make the other hold."""
 
+# Members of a vector that describe it rather than being input for the client.
+DESCRIPTIVE = ("id", "suite", "kind", "description", "clauses", "facts", "expected")
+
 
 def line_too_long(piece: str) -> bool:
     """Whether ``piece``, what ``readline(MAX_LINE_CHARS + 1)`` returned, is the start of a line of more
     than MAX_LINE_CHARS characters (the newline not counted)."""
     return len(piece) > MAX_LINE_CHARS and not piece.endswith("\n")
-# Members of a vector that describe it rather than being input for the client.
-DESCRIPTIVE = ("id", "suite", "kind", "description", "clauses", "facts", "expected")
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,11 @@ def _fail(where: str, reason: str) -> InputFileError:
     return InputFileError("", where, reason)
 
 
-def _shard_count(data: dict, most: int = 1 << 32) -> int:
-    """``K`` (§2.2); a run takes at most MAX_CLUSTER_SHARDS (§13.1)."""
+def _shard_count(data: dict, run: bool = False) -> int:
+    """``K``: any of §2.2 for a step, at most MAX_CLUSTER_SHARDS for a run (§13.1)."""
     value = data.get("shard_count")
+    most, bound = (MAX_CLUSTER_SHARDS, f"{MAX_CLUSTER_SHARDS} for a run (§13.1)") if run else (1 << 32, "2**32")
     if type(value) is not int or not 1 <= value <= most:
-        bound = "2**32" if most == 1 << 32 else f"{most} for a run (§13.1)"
         raise _fail("/shard_count", f"expected an integer in 1..{bound}, got {value!r}")
     return value
 
@@ -132,7 +132,7 @@ def digest(snapshot: dict) -> str:
 
 def handle_run(data: Any, backend: TwopcBackend) -> dict[str, Any]:
     data = _members(data, ("shard_count", "genesis", "transactions", "operations"))
-    shard_count = _shard_count(data, MAX_CLUSTER_SHARDS)
+    shard_count = _shard_count(data, run=True)
     txs = read_transactions(data["transactions"])
     genesis, names = read_genesis(data["genesis"])
     if not isinstance(data["operations"], list):
