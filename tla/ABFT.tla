@@ -267,16 +267,22 @@ FactsUpTo(k) == IF k = 0 THEN <<>>
 \* §6.2 bottom-up: B[y][x] = [vote, decision] of witness y about every
 \* witness x of a lower round, in the whole DAG (x need not be an ancestor
 \* of y: that is how a late witness is decided not famous).
+\* The voters y tallies (§6.2): the previous round's witnesses it strongly
+\* sees; and the stake of those voting v about x.
+VotersOf(F, y) ==
+    {w \in F[y].anc : F[w].witness /\ F[w].round = F[y].round - 1 /\ StronglySeesF(F, y, w)}
+StakeVoting(B, W, x, v) == StakeOfEvents({w \in W : B[w][x].vote = v})
+
 BallotRow(F, B, y) ==
   IF ~F[y].witness THEN [x \in {} |-> [vote |-> FALSE, decision |-> {}]]
   ELSE
   LET j == F[y].round
-      W == {w \in F[y].anc : F[w].witness /\ F[w].round = j - 1 /\ StronglySeesF(F, y, w)}
+      W == VotersOf(F, y)
       Lower == {x \in DOMAIN F : F[x].witness /\ F[x].round < j}
   IN TLCEval([x \in Lower |->
         IF j - F[x].round = 1 THEN [vote |-> SeesF(F, y, x), decision |-> {}]
-        ELSE LET yes == StakeOfEvents({w \in W : B[w][x].vote})
-                 no  == StakeOfEvents({w \in W : ~B[w][x].vote})
+        ELSE LET yes == StakeVoting(B, W, x, TRUE)
+                 no  == StakeVoting(B, W, x, FALSE)
                  v   == yes >= no
                  t   == IF yes >= no THEN yes ELSE no
                  strong == 3 * t > 2 * TotalStake
@@ -625,13 +631,12 @@ NeverForked  == \A T \in {DagFacts} : \A m \in Honest : \A x \in view[m] : T.f[x
 
 \* A coin vote is cast (§6.3): a witness y at a coin-round distance d from x
 \* (d > 1, d mod CoinPeriod = 0) without a > 2/3 majority, so y's vote
-\* about x is its coin.  (The same tally as BallotRow's.)
+\* about x is its coin (BallotRow's tally).
 CastsCoinVote(T, y, x) ==
-    LET j == T.f[y].round
-        d == j - T.f[x].round
-        W == {w \in T.f[y].anc : T.f[w].witness /\ T.f[w].round = j - 1 /\ StronglySeesF(T.f, y, w)}
-        yes == StakeOfEvents({w \in W : T.b[w][x].vote})
-        no  == StakeOfEvents({w \in W : ~T.b[w][x].vote})
+    LET d == T.f[y].round - T.f[x].round
+        W == VotersOf(T.f, y)
+        yes == StakeVoting(T.b, W, x, TRUE)
+        no  == StakeVoting(T.b, W, x, FALSE)
     IN /\ d > 1 /\ d % CoinPeriod = 0
        /\ ~(3 * yes > 2 * TotalStake) /\ ~(3 * no > 2 * TotalStake)
 NeverCoin == \A T \in {DagFacts} : \A y \in Ids : T.f[y].witness => \A x \in DOMAIN T.b[y] : ~CastsCoinVote(T, y, x)
