@@ -264,15 +264,15 @@ RECURSIVE FactsUpTo(_)
 FactsUpTo(k) == IF k = 0 THEN <<>>
                 ELSE LET F == FactsUpTo(k - 1) IN Append(F, Fact(F, k))
 
-\* §6.2 bottom-up: B[y][x] = [vote, decision] of witness y about every
-\* witness x of a lower round, in the whole DAG (x need not be an ancestor
-\* of y: that is how a late witness is decided not famous).
 \* The voters y tallies (§6.2): the previous round's witnesses it strongly
 \* sees; and the stake of those voting v about x.
 VotersOf(F, y) ==
     {w \in F[y].anc : F[w].witness /\ F[w].round = F[y].round - 1 /\ StronglySeesF(F, y, w)}
 StakeVoting(B, W, x, v) == StakeOfEvents({w \in W : B[w][x].vote = v})
 
+\* §6.2 bottom-up: B[y][x] = [vote, decision] of witness y about every
+\* witness x of a lower round, in the whole DAG (x need not be an ancestor
+\* of y: that is how a late witness is decided not famous).
 BallotRow(F, B, y) ==
   IF ~F[y].witness THEN [x \in {} |-> [vote |-> FALSE, decision |-> {}]]
   ELSE
