@@ -26,6 +26,7 @@ from altledger.reference.errors import InputFileError
 from altledger.conformance.twopc_backends import TwopcBackend
 from altledger.conformance.twopc_json import (TxTable, envelope_json, log_writes_json, read_input,
                                               read_transactions)
+from altledger.reference.encoding.agents import MAX_SHARDS
 from altledger.reference.twopc.cluster import MAX_CLUSTER_SHARDS
 from altledger.reference.twopc.shard import misrouted
 from altledger.reference.twopc.snapshot import canonical_json
@@ -40,7 +41,7 @@ def _fail(where: str, reason: str) -> InputFileError:
 def _shard_count(data: dict, run: bool = False) -> int:
     """``K``: any of §2.2 for a step, at most MAX_CLUSTER_SHARDS for a run (§13.1)."""
     value = data.get("shard_count")
-    most, bound = (MAX_CLUSTER_SHARDS, f"{MAX_CLUSTER_SHARDS} for a run (§13.1)") if run else (1 << 32, "2**32")
+    most, bound = (MAX_CLUSTER_SHARDS, f"{MAX_CLUSTER_SHARDS} for a run (§13.1)") if run else (MAX_SHARDS, "2**32")
     if type(value) is not int or not 1 <= value <= most:
         raise _fail("/shard_count", f"expected an integer in 1..{bound}, got {value!r}")
     return value

@@ -23,6 +23,7 @@ from altledger.fast.twopc.snapshot import shard_from_json
 from altledger.fast.twopc.snapshot import shard_json as _shard_json
 from altledger.fast.twopc.txtable import AgentTable, TxTable
 from altledger.reference.encoding import CrossAgentTx, Prepare
+from altledger.reference.encoding.agents import check_shard_count
 from altledger.reference.twopc.shard import Crash, Deliver, Flush, Recover, Submit, Timeout
 from altledger.reference.twopc.state import Envelope
 from altledger.reference.twopc.txfacts import txid_of
@@ -41,8 +42,7 @@ class StepResult:
 def load_shard(data: Any, shard_count: int, transactions: Mapping[bytes, CrossAgentTx],
                location: str = "") -> FastShard:
     """A :class:`FastShard` from the snapshot's per-shard form; ``transactions``: txid -> transaction."""
-    if type(shard_count) is not int or not 1 <= shard_count <= 1 << 32:
-        raise ValueError(f"shard_count must be an int in 1..2**32, got {shard_count!r}")
+    check_shard_count(shard_count)
     table = TxTable(AgentTable(shard_count))
     by_txid: dict[str, int] = {}
     for txid, tx in transactions.items():

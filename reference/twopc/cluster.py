@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from altledger.reference.encoding import CrossAgentTx
+from altledger.reference.encoding.agents import check_shard_count
 from altledger.reference.twopc.effects import StepResult
 from altledger.reference.twopc.shard import Crash, Deliver, Flush, Input, Recover, Submit, Timeout, step
 from altledger.reference.twopc.state import Envelope, ShardState, initial_shard_state
@@ -64,9 +65,7 @@ An implementation limit, stated in §13.1; a single shard's step takes any ``K``
 def check_cluster_parameters(shard_count: int, genesis: Mapping[bytes, int]) -> None:
     """Reject a shard count or genesis allocation the spec does not allow (§2.1, §2.2, §13.1); the fast
     cluster and batch runs call this too, so all refuse the same inputs with the same message."""
-    if type(shard_count) is not int or not 1 <= shard_count <= MAX_CLUSTER_SHARDS:
-        raise ValueError(f"shard_count must be an int in 1..{MAX_CLUSTER_SHARDS} for a run (§13.1), "
-                         f"got {shard_count!r}")
+    check_shard_count(shard_count, MAX_CLUSTER_SHARDS, " for a run (§13.1)")
     if any(type(v) is not int or v < 0 for v in genesis.values()):
         raise ValueError("genesis balances must be non-negative integers")
     if sum(genesis.values()) >= MAX_GENESIS_TOTAL:
