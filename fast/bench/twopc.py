@@ -51,6 +51,17 @@ waiting were free — a projection, never reported as
 the measured speed-up.  (Workers poll for up to half a millisecond before
 they sleep while waiting for a peer, so short waits count as CPU time too.)
 
+**What the machine gives two processes** (``--pair``, on by default with 1 worker
+among ``--workers``): each round of runs also times two 1-worker runs at once,
+each in a process of its own, their timed runs started together at a barrier
+(``_pair_run``); the pair's time is the slower of the two, and the summary's
+``independent_pair_vs_1`` is twice the 1-worker median over the pair's median.
+The two processes do the same whole work and never wait for each other, so
+this is what running two processes side by side gains on this machine at this
+moment, with nothing divided and nothing exchanged: a reference point for
+``workers_2_vs_1``, not a bound on it (two groups each hold only half of the
+state).  Both runs' results are checked like every other fast run's.
+
 Each configuration also reports where its time went: per group, the median
 over its runs of each phase of the run (``phases_ms_median``; the text report
 ends with it as a table; :mod:`altledger.fast.twopc.phases` defines the
@@ -155,27 +166,40 @@ def _in_child(function: Callable[..., Any], *args: Any) -> Any:
     fork of a fast run (page tables) and its workers' copy-on-write page copies would pay for it
     (both fast configurations measured about 0.1 s slower after one reference run in-process).
     """
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
+    return _in_children([(function, args)])[0]
 
-    def target() -> None:
+
+def _in_children(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[Any]:
+    """Each ``function(*args)`` of ``calls`` in a forked child process of its own, all at once;
+    their results, in order (``_in_child``)."""
+    context = multiprocessing.get_context("fork")
+    children = []
+
+    def target(send: Any, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
         try:
             send.send(("ok", function(*args)))
         except BaseException:
             send.send(("error", traceback.format_exc()))
-    process = context.Process(target=target)
-    process.start()
-    send.close()
-    try:
-        status, value = receive.recv()
-    except EOFError:
-        status, value = "error", f"it exited unexpectedly (exit code {process.exitcode})"
-    finally:
-        receive.close()
-        process.join()
-    if status != "ok":
-        raise AltledgerError(f"a benchmark helper process failed: {value}")
-    return value
+    for function, args in calls:
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=target, args=(send, function, args))
+        process.start()
+        send.close()
+        children.append((process, receive))
+    answers = []
+    for process, receive in children:
+        try:
+            answers.append(receive.recv())
+        except EOFError:
+            process.join()
+            answers.append(("error", f"it exited unexpectedly (exit code {process.exitcode})"))
+        finally:
+            receive.close()
+            process.join()
+    errors = [value for status, value in answers if status != "ok"]      # all of them: one child's failure
+    if errors:                                                           # can make another fail (a pair)
+        raise AltledgerError("a benchmark helper process failed: " + "\n".join(errors))
+    return [value for _, value in answers]
 
 
 def _reference_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]]) -> tuple[float, float, Any]:
@@ -204,7 +228,7 @@ class _FastRun:
 
 
 def _fast_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]], count: int,
-              engine: str, use_pool: bool = False) -> _FastRun:
+              engine: str, use_pool: bool = False, start_together: Any = None) -> _FastRun:
     """One timed fast run, in a child process of its own (``_in_child``), after an untimed run of
     the same configuration in that process.
 
@@ -221,6 +245,9 @@ def _fast_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]], 
     ``use_pool``: the runs go through a ``fast.twopc.pool.BatchPool`` started first (untimed, its
     start-up reported): persistent workers, not forked from this process.  Their CPU time is
     what each reports for its part of the timed run.
+
+    ``start_together``: a barrier that this run's timed run waits at before it starts, so that
+    another process's run can start at the same moment (``_pair_run``).
     """
     from altledger.fast.twopc import run_batches
     from altledger.fast.twopc.compare import fast_comparable
@@ -234,12 +261,18 @@ def _fast_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]], 
     try:
         run_batches(shards, genesis, batches, workers=count, engine=engine, pool=pool)
         settle()                                    # its workers are idle (have exited): idle cores
+        if start_together is not None:
+            start_together.wait(PAIR_WAIT_SECONDS)
         cpu_start, children_start = time.process_time(), _children_cpu()
         start = time.perf_counter()
         result = run_batches(shards, genesis, batches, workers=count, engine=engine, pool=pool)
         elapsed = time.perf_counter() - start
         own_cpu = time.process_time() - cpu_start
         settle()                                    # reaped, so their CPU time is counted below
+    except BaseException:
+        if start_together is not None:
+            start_together.abort()                  # the other run of the pair stops waiting for this one
+        raise
     finally:
         if pool is not None:
             pool.close()
@@ -253,6 +286,20 @@ def _fast_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]], 
     return _FastRun(elapsed, used, critical, result.engine, fast_comparable(result),
                     [phases.as_milliseconds() for phases in result.phases], round(result.merged_at * 1e3, 1),
                     round(pool.start_seconds, 3) if pool is not None else None)
+
+
+PAIR_LABEL = "fast, 1 worker, 2 runs at once"
+PAIR_WAIT_SECONDS = 600.0       # how long one run of a pair waits for the other to be ready
+
+
+def _pair_run(shards: int, genesis: dict[bytes, int], batches: list[list[Any]], engine: str,
+              use_pool: bool) -> list[_FastRun]:
+    """Two 1-worker runs (``_fast_run``), each in a process of its own, their timed runs started at
+    the same moment: what this machine gives two processes that do the same work and never wait
+    for each other.  The slower of the two is the pair's time; ``summary`` reports
+    ``independent_pair_vs_1`` from it (module docstring)."""
+    barrier = multiprocessing.get_context("fork").Barrier(2)
+    return _in_children([(_fast_run, (shards, genesis, batches, 1, engine, use_pool, barrier))] * 2)
 
 
 def phase_medians(runs: list[_FastRun]) -> dict[str, Any]:
@@ -286,7 +333,8 @@ def _label(count: int) -> str:
 
 def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
                   reference_runs: int, workers: list[int], progress: Callable[[str], None],
-                  engine: str = "auto", input_form: str = "objects", use_pool: bool = False) -> dict[str, Any]:
+                  engine: str = "auto", input_form: str = "objects", use_pool: bool = False,
+                  pair: bool = False) -> dict[str, Any]:
     from altledger.fast.twopc.workload import TransferWorkload, make_workload
 
     progress(f"generating {transfers} transfers over {shards} shards")
@@ -321,6 +369,8 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
     fast_runs: dict[int, list[_FastRun]] = {count: [] for count in workers}
     loads: dict[int, list[float]] = {count: [_load()] for count in workers}
     ran: dict[int, str] = {}
+    pair_runs: list[list[_FastRun]] = []
+    pair_load = _load()
     for i in range(1, runs + 1):
         for count in workers:
             progress(f"{_label(count)}: run {i}/{runs}")
@@ -333,6 +383,15 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
             measured[count]["critical"].append(run.critical)
             fast_runs[count].append(run)
             ran[count] = run.engine
+        if pair:
+            progress(f"{PAIR_LABEL}: run {i}/{runs}")
+            both = _pair_run(shards, genesis, fast_input, engine, use_pool)
+            for k, run in enumerate(both):
+                differences = expected.differences(run.comparable)
+                if differences:
+                    failures.append(f"{PAIR_LABEL}, run {i} ({k + 1} of 2): differs from the reference in "
+                                    f"{', '.join(differences)}")
+            pair_runs.append(both)
     for count in workers:
         loads[count].append(_load())
         timings.append(_timing("round schedule", _label(count), measured[count]["seconds"], measured[count]["cpu"],
@@ -343,6 +402,11 @@ def run_benchmark(transfers: int, shards: int, agents: int, batch: int, seed: in
                                 **({"pool_start_s_median": statistics.median(run.pool_start_s or 0.0
                                                                              for run in fast_runs[count])}
                                    if use_pool else {})}))
+    if pair_runs:                    # the pair's time: the slower of its two runs; its rate: both runs' transfers
+        timings.append(_timing("round schedule", PAIR_LABEL, [max(a.seconds, b.seconds) for a, b in pair_runs],
+                               [a.cpu + b.cpu for a, b in pair_runs], [pair_load, _load()], 2 * transfers,
+                               {"engine": pair_runs[0][0].engine,
+                                "each_run_s": [[round(a.seconds, 3), round(b.seconds, 3)] for a, b in pair_runs]}))
     return {"timings": timings, "failures": failures, "workload": workload, "batches": len(batches),
             "wire_check_ms": check_ms}
 
@@ -382,6 +446,8 @@ def summary(timings: list[Timing], workers: list[int]) -> dict[str, Any]:
         out["met_workers_2_vs_1"] = out["workers_2_vs_1"] >= TARGET_SCALING
         critical = [statistics.median(t.notes["critical_path_cpu_s_per_run"]) for t in (one, two)]
         out["projected_workers_2_vs_1_from_cpu"] = round(critical[0] / critical[1], 2)   # not a measurement
+    if 1 in workers and PAIR_LABEL in by_name:     # two 1-worker runs at once do twice the work
+        out["independent_pair_vs_1"] = round(2 * by_name["fast, 1 worker"].median_s / by_name[PAIR_LABEL].median_s, 2)
     return out
 
 
@@ -421,10 +487,13 @@ def _workers(text: str) -> list[int]:
 @click.option("--pool/--fork", "use_pool", default=False, show_default=True,
               help="Run the fast configurations through a BatchPool (persistent workers started once, "
                    "untimed; fast.twopc.pool) instead of forking workers for each run.")
+@click.option("--pair/--no-pair", default=True, show_default=True,
+              help="Also time two 1-worker runs at once, in two processes that never wait for each other: "
+                   "what this machine gives two processes (summary: independent_pair_vs_1).")
 @click.option("--json", "as_json", is_flag=True, help="Print results, summary and machine as JSON.")
 def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int, runs: int,
                 reference_runs: int | None, workers_text: str, engine: str, input_form: str, use_pool: bool,
-                as_json: bool) -> None:
+                pair: bool, as_json: bool) -> None:
     """Two-phase commit round schedule: transfers per second, reference vs fast with N workers."""
     workers = _workers(workers_text)
     if max(workers) > shards:
@@ -436,7 +505,7 @@ def twopc_bench(transfers: int, shards: int, agents: int, batch: int, seed: int,
         status.start()
     try:
         outcome = run_benchmark(transfers, shards, agents, batch, seed, runs, reference_runs or min(runs, 3),
-                                workers, progress, engine, input_form, use_pool)
+                                workers, progress, engine, input_form, use_pool, pair and 1 in workers)
     except (AltledgerError, ValueError) as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None

@@ -9,7 +9,9 @@ printing a number.
 from __future__ import annotations
 
 import json
+import time
 
+import pytest
 from click.testing import CliRunner
 
 from altledger.fast.bench.twopc import twopc_bench
@@ -25,14 +27,19 @@ def test_the_benchmark_reports_every_implementation_with_rates_and_targets():
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     names = [r["implementation"] for r in report["results"]]
-    assert names == ["reference", "fast, 1 worker", "fast, 2 workers"]
-    assert [r["notes"].get("engine") for r in report["results"]] == [None, "numba", "numba"]
+    assert names == ["reference", "fast, 1 worker", "fast, 2 workers", "fast, 1 worker, 2 runs at once"]
+    assert [r["notes"].get("engine") for r in report["results"]] == [None, "numba", "numba", "numba"]
     for timing in report["results"]:
-        assert timing["median_s"] > 0 and timing["notes"]["transfers"] == 150
+        assert timing["median_s"] > 0 and timing["notes"]["transfers"] == (300 if "at once" in
+                                                                           timing["implementation"] else 150)
         assert len(timing["notes"]["load_1min_before_after"]) == 2
     summary = report["machine"]["summary"]
     assert {"fast_1_vs_reference", "workers_2_vs_1", "met_fast_vs_reference", "met_workers_2_vs_1",
-            "projected_workers_2_vs_1_from_cpu"} <= set(summary)
+            "projected_workers_2_vs_1_from_cpu", "independent_pair_vs_1"} <= set(summary)
+    # the pair's time is the slower of its two runs, and its gain is twice the 1-worker median over it
+    one, pair = report["results"][1], report["results"][3]
+    assert pair["median_s"] == pytest.approx(max(pair["notes"]["each_run_s"][0]), abs=1e-3)      # (one run)
+    assert summary["independent_pair_vs_1"] == round(2 * one["median_s"] / pair["median_s"], 2)
     assert report["machine"]["benchmark_setup"]["transfers"] == 150
     for timing, groups in zip(report["results"][1:], (1, 2)):    # where each fast configuration's time went
         medians = timing["notes"]["phases_ms_median"]
@@ -49,11 +56,22 @@ def test_the_benchmark_runs_the_fast_configurations_on_wire_input(monkeypatch):
     report = json.loads(result.output)
     setup = report["machine"]["benchmark_setup"]
     assert setup["input"] == "wire" and setup["wire_check_ms"] >= 0
-    assert [r["notes"].get("engine") for r in report["results"]] == [None, "numba", "numba"]
+    assert [r["notes"].get("engine") for r in report["results"]] == [None, "numba", "numba", "numba"]
     # and the wire runs' results are checked too: a misreading of the bytes fails the benchmark
     misread_nonces(monkeypatch)
     result = CliRunner().invoke(twopc_bench, [*TINY, "--input", "wire"])
     assert result.exit_code == 1 and "FAILED: fast, 1 worker, run 1: differs from the reference" in result.output
+    for k in (1, 2):                     # both runs of the pair are checked too
+        assert f"FAILED: fast, 1 worker, 2 runs at once, run 1 ({k} of 2): differs from the reference" in result.output
+
+
+def test_the_pair_can_be_left_out_and_needs_a_1_worker_configuration():
+    for extra in (["--no-pair"], ["--workers", "2"]):
+        result = CliRunner().invoke(twopc_bench, [*TINY, *extra, "--json"])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output)
+        assert "fast, 1 worker, 2 runs at once" not in [r["implementation"] for r in report["results"]]
+        assert "independent_pair_vs_1" not in report["machine"]["summary"]
 
 
 def test_the_text_report_ends_with_where_the_time_went():
@@ -89,11 +107,35 @@ def test_the_benchmark_runs_the_fast_configurations_through_a_pool(monkeypatch):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["machine"]["benchmark_setup"]["workers_from"] == "pool"
-    fast = report["results"][1:]
-    assert [r["notes"]["engine"] for r in fast] == ["numba", "numba"]
+    fast = report["results"][1:3]                    # (the pair's runs start a 1-worker pool each too)
+    assert [r["notes"]["engine"] for r in report["results"][1:]] == ["numba", "numba", "numba"]
     assert all(r["notes"]["pool_start_s_median"] > 0 and r["cpu_median_s"] > 0 for r in fast)
     # the pool's results are checked like the others: a misreading in the calling process's group
     # (group 0 runs there in every pool run) fails the benchmark
     misread_nonces(monkeypatch)
     result = CliRunner().invoke(twopc_bench, [*TINY, "--input", "wire", "--pool"])
     assert result.exit_code == 1 and "FAILED: fast, 1 worker, run 1: differs from the reference" in result.output
+
+
+def test_a_pair_whose_one_run_fails_stops_at_once_and_names_the_failure(monkeypatch, tmp_path):
+    """The other run of the pair waits at a barrier for its partner; a failure before it must break
+    the barrier (not leave the benchmark waiting) and be reported, not only the broken barrier."""
+    import altledger.fast.twopc as fast_twopc
+    from altledger.fast.bench import twopc as bench_twopc
+    from altledger.fast.twopc.workload import TransferWorkload, make_workload
+    from altledger.reference.errors import AltledgerError
+    original, flag = fast_twopc.run_batches, tmp_path / "first"
+
+    def first_caller_fails(*args, **kwargs):       # forked children share the file system, not memory
+        try:
+            flag.touch(exist_ok=False)
+        except FileExistsError:
+            return original(*args, **kwargs)
+        raise ValueError("deliberate failure in one run of the pair")
+    monkeypatch.setattr(fast_twopc, "run_batches", first_caller_fails)
+    monkeypatch.setattr(bench_twopc, "PAIR_WAIT_SECONDS", 20.0)    # without the break, the partner waits this long
+    genesis, batches = make_workload(1, TransferWorkload(transfers=150, shards=4, agents=40, batch=50))
+    started = time.perf_counter()
+    with pytest.raises(AltledgerError, match="deliberate failure in one run of the pair"):
+        bench_twopc._pair_run(4, genesis, batches, "auto", False)
+    assert time.perf_counter() - started < 20.0
