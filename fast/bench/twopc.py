@@ -189,13 +189,13 @@ def _in_children(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> lis
     answers = []
     for process, receive in children:
         try:
-            answers.append(receive.recv())
+            answer = receive.recv()
         except EOFError:
-            process.join()
-            answers.append(("error", f"it exited unexpectedly (exit code {process.exitcode})"))
+            answer = None
         finally:
             receive.close()
             process.join()
+        answers.append(answer or ("error", f"it exited unexpectedly (exit code {process.exitcode})"))
     errors = [value for status, value in answers if status != "ok"]      # all of them: one child's failure
     if errors:                                                           # can make another fail (a pair)
         raise AltledgerError("a benchmark helper process failed: " + "\n".join(errors))
@@ -446,7 +446,7 @@ def summary(timings: list[Timing], workers: list[int]) -> dict[str, Any]:
         out["met_workers_2_vs_1"] = out["workers_2_vs_1"] >= TARGET_SCALING
         critical = [statistics.median(t.notes["critical_path_cpu_s_per_run"]) for t in (one, two)]
         out["projected_workers_2_vs_1_from_cpu"] = round(critical[0] / critical[1], 2)   # not a measurement
-    if 1 in workers and PAIR_LABEL in by_name:     # two 1-worker runs at once do twice the work
+    if PAIR_LABEL in by_name:                      # (timed only beside 1 worker) twice the work at once
         out["independent_pair_vs_1"] = round(2 * by_name["fast, 1 worker"].median_s / by_name[PAIR_LABEL].median_s, 2)
     return out
 
